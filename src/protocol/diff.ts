@@ -1,0 +1,94 @@
+/**
+ * Document diffs: `{ added, removed, changed }` keyed by field path (see paths.ts). Objects are
+ * compared key by key, arrays index by index; a change of type is one `changed` entry.
+ */
+import { type JsonObject, type JsonValue, hasOwn, isPlainObject, setOwn } from './json.js';
+import { arrayIndex, childPath, parsePath } from './paths.js';
+import { TreeEditor } from './tree.js';
+
+/** What one write changed, keyed by path. */
+export interface SyncDiff {
+  /** Paths that did not exist before, with their new values. */
+  added: Record<string, unknown>;
+  /** Paths that no longer exist, with their old values. */
+  removed: Record<string, unknown>;
+  /** Paths whose value changed. */
+  changed: Record<string, { from: unknown; to: unknown }>;
+}
+
+/** An empty diff. */
+export function emptyDiff(): SyncDiff {
+  return { added: {}, removed: {}, changed: {} };
+}
+
+/** True when the diff records no change. */
+export function isEmptyDiff(diff: SyncDiff): boolean {
+  for (const part of [diff.added, diff.removed, diff.changed]) for (const _ in part) return false;
+  return true;
+}
+
+/** The diff that turns `before` into `after`. */
+export function computeDiff(before: JsonObject, after: JsonObject): SyncDiff {
+  const out = emptyDiff();
+  diffInto(before, after, '', out);
+  return out;
+}
+
+/**
+ * Adds to `out` the changes between `before` and `after`, the values at `path`. `undefined`
+ * stands for "absent", so this also diffs one subtree of a larger document.
+ */
+export function diffInto(before: JsonValue | undefined, after: JsonValue | undefined, path: string, out: SyncDiff): void {
+  if (before === after) return;
+  if (before === undefined) {
+    setOwn(out.added as JsonObject, path, after as JsonValue);
+    return;
+  }
+  if (after === undefined) {
+    setOwn(out.removed as JsonObject, path, before);
+    return;
+  }
+  if (isPlainObject(before) && isPlainObject(after)) {
+    for (const key of Object.keys(before)) {
+      diffInto(before[key], hasOwn(after, key) ? after[key] : undefined, childPath(path, key), out);
+    }
+    for (const key of Object.keys(after)) {
+      if (!hasOwn(before, key)) setOwn(out.added as JsonObject, childPath(path, key), after[key]!);
+    }
+    return;
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const common = Math.min(before.length, after.length);
+    for (let i = 0; i < common; i++) diffInto(before[i], after[i], childPath(path, i), out);
+    for (let i = common; i < before.length; i++) setOwn(out.removed as JsonObject, childPath(path, i), before[i]!);
+    for (let i = common; i < after.length; i++) setOwn(out.added as JsonObject, childPath(path, i), after[i]!);
+    return;
+  }
+  if (typeof before === 'object' || typeof after === 'object' || before !== after) {
+    const entry = { from: before, to: after };
+    Object.defineProperty(out.changed, path, { value: entry, enumerable: true, writable: true, configurable: true });
+  }
+}
+
+/** Sorts paths so array elements come by index, descending (for removal) or ascending (for adds). */
+function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Array<[string[], unknown]> {
+  return entries.sort(([a], [b]) => {
+    const ia = arrayIndex(a[a.length - 1]!);
+    const ib = arrayIndex(b[b.length - 1]!);
+    if (ia === undefined || ib === undefined || a.length !== b.length) return 0;
+    return descending ? ib - ia : ia - ib;
+  });
+}
+
+/**
+ * Applies a diff and returns the new document; `data` is not modified and unchanged subtrees
+ * are shared with it.
+ */
+export function applyDiff<T extends Record<string, unknown>>(data: T, diff: SyncDiff): T {
+  const tree = new TreeEditor(data as unknown as JsonObject);
+  const parse = (part: Record<string, unknown>) => Object.keys(part).map((p): [string[], unknown] => [parsePath(p), part[p]]);
+  for (const [segments] of byIndex(parse(diff.removed), true)) tree.remove(segments);
+  for (const path of Object.keys(diff.changed)) tree.set(parsePath(path), diff.changed[path]!.to as JsonValue);
+  for (const [segments, value] of byIndex(parse(diff.added), false)) tree.set(segments, value as JsonValue);
+  return tree.root as unknown as T;
+}

@@ -1,0 +1,84 @@
+/**
+ * Errors are values with a code: the relay sends them over the wire as {@link SyncErrorShape}
+ * and the client rebuilds a {@link SyncError} from them, so both ends speak one vocabulary.
+ */
+
+/** Every error code syncdoc can answer with. */
+export type SyncErrorCode =
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'timeout'
+  | 'internal';
+
+/** The HTTP-like status that goes with each code. */
+export const STATUS_BY_CODE: Readonly<Record<SyncErrorCode, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  timeout: 504,
+  internal: 500,
+};
+
+/** An error as it travels on the wire. */
+export interface SyncErrorShape {
+  /** HTTP-like status (409 for `conflict`, 404 for `not_found`, ...). */
+  status: number;
+  /** Machine-readable code. */
+  code: SyncErrorCode;
+  /** Human-readable explanation. */
+  message: string;
+  /** For `conflict` on an existing document: its current revision. */
+  revision?: number;
+}
+
+/** The error every syncdoc call rejects with. */
+export class SyncError extends Error implements SyncErrorShape {
+  override name = 'SyncError';
+  /** HTTP-like status (409 for `conflict`, 404 for `not_found`, ...). */
+  readonly status: number;
+  /** Machine-readable code. */
+  readonly code: SyncErrorCode;
+  /** For `conflict`: the document's current revision, when it exists. */
+  readonly revision?: number;
+
+  constructor(code: SyncErrorCode, message: string, extra?: { revision?: number; status?: number }) {
+    super(message);
+    this.code = code;
+    this.status = extra?.status ?? STATUS_BY_CODE[code];
+    if (extra?.revision !== undefined) this.revision = extra.revision;
+  }
+
+  /** The wire form of this error. */
+  toJSON(): SyncErrorShape {
+    const shape: SyncErrorShape = { status: this.status, code: this.code, message: this.message };
+    if (this.revision !== undefined) shape.revision = this.revision;
+    return shape;
+  }
+
+  /** Rebuilds an error received from the wire. */
+  static from(shape: SyncErrorShape): SyncError {
+    const code: SyncErrorCode = shape.code in STATUS_BY_CODE ? shape.code : 'internal';
+    return new SyncError(code, shape.message, { status: shape.status, revision: shape.revision });
+  }
+}
+
+/** Shorthand for a 400 `invalid` error. */
+export function invalid(message: string): SyncError {
+  return new SyncError('invalid', message);
+}
+
+/** True when `value` is a {@link SyncError} (also across bundle copies of this module). */
+export function isSyncError(value: unknown): value is SyncError {
+  return value instanceof SyncError || (value instanceof Error && value.name === 'SyncError' && 'code' in value);
+}

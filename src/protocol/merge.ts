@@ -1,0 +1,28 @@
+/** JSON Merge Patch (RFC 7386), the semantics of RedisJSON's `JSON.MERGE`, on own properties only. */
+import { type JsonObject, type JsonValue, getOwn, isPlainObject, setOwn } from './json.js';
+
+/**
+ * Returns `target` with `patch` merged in: objects merge recursively, arrays and scalars replace,
+ * `null` removes the key. Neither input is modified; untouched subtrees are shared.
+ */
+export function mergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
+  if (!isPlainObject(patch)) return patch;
+  const base: JsonObject = isPlainObject(target) ? { ...target } : {};
+  for (const key of Object.keys(patch)) {
+    const value = patch[key]!;
+    if (value === null) {
+      delete base[key];
+    } else {
+      setOwn(base, key, mergePatch(getOwn(base, key), value));
+    }
+  }
+  return base;
+}
+
+/** The depth a patch reaches (the top-level object is 1). */
+export function valueDepth(value: JsonValue): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let max = 0;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) max = Math.max(max, valueDepth(child));
+  return max + 1;
+}

@@ -1,0 +1,153 @@
+/**
+ * Field-level mutations: the seed's record form `{ [path]: value | increment(n) | remove() |
+ * append(...items) }` and the array form `[{ op, path, value? }]`, both normalized to
+ * {@link MutationOp}s, which are what travels on the wire and what every store applies.
+ */
+import { invalid } from './errors.js';
+import { type JsonObject, type JsonValue, assertJsonValue, describe, isPlainObject } from './json.js';
+import { formatPath, isPathAddressable, parsePath } from './paths.js';
+import { TreeEditor } from './tree.js';
+
+/** One normalized field operation. `path` is in path syntax (`settings.theme`, `items.0`). */
+export type MutationOp =
+  | { op: 'set'; path: string; value: JsonValue }
+  | { op: 'remove'; path: string }
+  | { op: 'increment'; path: string; value: number }
+  | { op: 'append'; path: string; value: JsonValue };
+
+/** The array form a caller may pass to `mutate`: one operation per element. */
+export type MutationList = ReadonlyArray<
+  | { op: 'set'; path: string; value: unknown }
+  | { op: 'remove'; path: string; value?: undefined }
+  | { op: 'increment'; path: string; value?: number }
+  | { op: 'append'; path: string; value: unknown }
+>;
+
+const HELPER = Symbol.for('syncdoc.mutation');
+
+/** A value made by {@link increment}, {@link remove} or {@link append}, for the record form. */
+export interface MutationHelper {
+  readonly [HELPER]: true;
+  readonly op: 'increment' | 'remove' | 'append';
+  readonly values: readonly unknown[];
+}
+
+/** The record form of `mutate`: each key is a path, each value the new value or a helper. */
+export type MutationRecord = Record<string, unknown>;
+
+function helper(op: MutationHelper['op'], values: unknown[]): MutationHelper {
+  return Object.freeze({ [HELPER]: true as const, op, values: Object.freeze(values) });
+}
+
+/** Adds `n` (default 1) to a number field; a missing field becomes `n`. */
+export function increment(n = 1): MutationHelper {
+  return helper('increment', [n]);
+}
+
+/** Removes the field (an array element is spliced out); removing a missing field does nothing. */
+export function remove(): MutationHelper {
+  return helper('remove', []);
+}
+
+/** Appends items to an array field; a missing field becomes an array of them. */
+export function append(...items: unknown[]): MutationHelper {
+  return helper('append', items);
+}
+
+function isHelper(value: unknown): value is MutationHelper {
+  return typeof value === 'object' && value !== null && (value as Partial<MutationHelper>)[HELPER] === true;
+}
+
+const OPS = new Set(['set', 'remove', 'increment', 'append']);
+
+/** Checks one wire/array-form operation and returns it normalized. */
+export function checkMutationOp(raw: unknown, maxDepth: number, where: string): MutationOp {
+  if (!isPlainObject(raw as JsonValue)) throw invalid(`${where} must be an object { op, path, value? }, got ${describe(raw)}`);
+  const { op, path, value } = raw as { op?: unknown; path?: unknown; value?: unknown };
+  if (typeof op !== 'string' || !OPS.has(op)) throw invalid(`${where}.op must be one of set, remove, increment, append`);
+  if (typeof path !== 'string' || path === '') throw invalid(`${where}.path must be a non-empty string`);
+  const segments = parsePath(path);
+  if (segments.includes('__proto__')) throw invalid(`${where}.path ${JSON.stringify(path)} names "__proto__", which is refused`);
+  const odd = segments.find((k) => !isPathAddressable(k));
+  if (odd !== undefined) {
+    throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; keys with a backslash or both kinds of quote cannot be used in paths (use merge or replace)`);
+  }
+  if (segments.length > maxDepth) throw invalid(`${where}.path ${JSON.stringify(path)} nests deeper than the limit of ${maxDepth} levels`);
+  switch (op) {
+    case 'remove':
+      return { op, path };
+    case 'increment': {
+      const n = value === undefined ? 1 : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${where}.value of increment must be a finite number`);
+      return { op, path, value: n };
+    }
+    default:
+      if (value === undefined) throw invalid(`${where}.value is required for ${op}`);
+      assertJsonValue(value, maxDepth, `${where}.value`, segments.length + 1);
+      return { op: op as 'set' | 'append', path, value };
+  }
+}
+
+/** Turns either public form into a checked list of operations. Throws `invalid` on bad input. */
+export function normalizeMutations(mutations: unknown, maxDepth = 32): MutationOp[] {
+  if (Array.isArray(mutations)) {
+    if (mutations.length === 0) throw invalid('mutations must not be empty');
+    return mutations.map((m, i) => checkMutationOp(m, maxDepth, `mutations[${i}]`));
+  }
+  if (typeof mutations !== 'object' || mutations === null || Object.getPrototypeOf(mutations) !== Object.prototype) {
+    throw invalid(`mutations must be a record { path: value } or an array of { op, path, value }, got ${describe(mutations)}`);
+  }
+  const record = mutations as MutationRecord;
+  const paths = Object.keys(record);
+  if (paths.length === 0) throw invalid('mutations must not be empty');
+  const ops: MutationOp[] = [];
+  for (const path of paths) {
+    const value = record[path];
+    const where = `mutations[${JSON.stringify(path)}]`;
+    if (!isHelper(value)) {
+      ops.push(checkMutationOp({ op: 'set', path, value }, maxDepth, where));
+    } else if (value.op === 'append') {
+      for (const item of value.values) ops.push(checkMutationOp({ op: 'append', path, value: item }, maxDepth, where));
+    } else {
+      ops.push(checkMutationOp({ op: value.op, path, value: value.values[0] }, maxDepth, where));
+    }
+  }
+  return ops;
+}
+
+/** Applies operations in order and returns the new data; throws `invalid` (and changes nothing) if one cannot apply. */
+export function applyMutations(data: JsonObject, ops: readonly MutationOp[]): JsonObject {
+  const tree = new TreeEditor(data);
+  for (const m of ops) applyOne(tree, m);
+  return tree.root;
+}
+
+function applyOne(tree: TreeEditor, m: MutationOp): void {
+  const segments = parsePath(m.path);
+  switch (m.op) {
+    case 'set':
+      tree.set(segments, m.value);
+      return;
+    case 'remove':
+      tree.remove(segments);
+      return;
+    case 'increment': {
+      const current = tree.get(segments);
+      if (current !== undefined && typeof current !== 'number') {
+        throw invalid(`cannot increment ${formatPath(segments)}: it is ${describe(current)}, not a number`);
+      }
+      tree.set(segments, (current ?? 0) + m.value);
+      return;
+    }
+    case 'append': {
+      const current = tree.get(segments);
+      if (current === undefined) {
+        tree.set(segments, [m.value]);
+      } else if (!Array.isArray(current)) {
+        throw invalid(`cannot append to ${formatPath(segments)}: it is ${describe(current)}, not an array`);
+      } else {
+        (tree.writableAt(segments) as JsonValue[]).push(m.value);
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/** Service and document-id rules, checked at both ends before anything reaches storage. */
+import { invalid } from './errors.js';
+
+const SERVICE_RE = /^[A-Za-z0-9_-]{1,64}$/;
+const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Throws `invalid` unless `service` matches `^[A-Za-z0-9_-]{1,64}$`. */
+export function assertService(service: unknown): asserts service is string {
+  if (typeof service !== 'string' || !SERVICE_RE.test(service)) {
+    throw invalid(`service must match ${SERVICE_RE.source}, got ${JSON.stringify(service) ?? String(service)}`);
+  }
+}
+
+/** Throws `invalid` unless `id` matches `^[A-Za-z0-9_-]{1,128}$`. */
+export function assertDocId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || !ID_RE.test(id)) {
+    throw invalid(`id must match ${ID_RE.source}, got ${JSON.stringify(id) ?? String(id)}`);
+  }
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
+
+/**
+ * A new document id: `doc_` and 16 URL-safe characters from a CSPRNG (96 bits), so ids made by
+ * many relays at once do not collide.
+ */
+export function generateDocId(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = 'doc_';
+  for (const b of bytes) out += ALPHABET[b & 63];
+  return out;
+}
+
+/** A client-chosen id for one write, so a write resent after a reconnect is applied once. */
+export function generateMutationId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  let out = 'm_';
+  for (const b of bytes) out += ALPHABET[b & 63];
+  return out;
+}
+
+const MUTATION_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Throws `invalid` unless `mutationId` is 1-64 URL-safe characters. */
+export function assertMutationId(mutationId: unknown): asserts mutationId is string {
+  if (typeof mutationId !== 'string' || !MUTATION_ID_RE.test(mutationId)) {
+    throw invalid(`mutationId must match ${MUTATION_ID_RE.source}`);
+  }
+}
