@@ -1,0 +1,287 @@
+-- One document write, atomically: replay a remembered mutation id, check existence and the
+-- expected revision, apply the change with JSON.* commands, bump the revision, remember the
+-- mutation id, append to the change log and publish the event. Redis runs a script without
+-- interleaving, so no concurrent write can slip between the check and the change, and PUBLISH
+-- order is revision order.
+--
+-- KEYS[1] document (RedisJSON envelope {rev, deleted, createdAt, updatedAt, data})
+-- KEYS[2] change log (list, newest first)
+-- KEYS[3] mutation-id memo (string; unused when ARGV[5] is '')
+-- ARGV: 1 op, 2 service, 3 id, 4 expectedRevision or '', 5 mutationId or '', 6 instance id,
+--       7 channel, 8 change-log size, 9 mutation-id ttl (s), 10 max document bytes, 11.. op args
+--         create/replace: 11 data JSON
+--         merge:          11 patch JSON, 12 n, then n top-level keys of the patch
+--         mutate:         11 n ops, then per op: name, segment count, segments..., value JSON or ''
+-- Returns {1, documentJSON} | {2, rememberedResultJSON} | {0, code, message, currentRevision}
+
+local op, service, id = ARGV[1], ARGV[2], ARGV[3]
+local expected, mid = ARGV[4], ARGV[5]
+
+if mid ~= '' then
+  local remembered = redis.call('GET', KEYS[3])
+  if remembered then return {2, remembered} end
+end
+
+local head = redis.call('JSON.GET', KEYS[1], '.rev', '.deleted', '.createdAt')
+local rev, createdAt = 0, 0
+if head then
+  local h = cjson.decode(head)
+  rev, createdAt = h['.rev'], h['.createdAt']
+  if op == 'create' then
+    return {0, 'conflict', 'conflict: document ' .. service .. '/' .. id .. ' already exists', rev}
+  end
+  if h['.deleted'] then return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', rev} end
+elseif op ~= 'create' then
+  return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', 0}
+end
+if expected ~= '' and tonumber(expected) ~= rev then
+  return {0, 'conflict', 'conflict: ' .. service .. '/' .. id .. ' is at revision ' .. rev ..
+    ', not the expected ' .. expected, rev}
+end
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local newRev = rev + 1
+local fmt = function(n) return string.format('%.0f', n) end
+
+-- Covering paths: every change this write makes lies under one of them, so reading them before
+-- and after is enough to compute the diff (in the relay) without reading the whole document.
+local paths, jpaths = {}, {}
+
+-- A JSONPath bracket for an object key. RedisJSON's write commands do not undo escapes inside
+-- quotes, so the key is quoted with the quote it does not contain; keys that contain a
+-- backslash or both quotes never get here (paths.ts refuses them, merges cover the root).
+local function jkey(seg)
+  if not seg:find("'", 1, true) then return "['" .. seg .. "']" end
+  return '["' .. seg .. '"]'
+end
+local function pkey(seg) -- a syncdoc path segment (`.` and `\` escaped)
+  return (seg:gsub('\\', '\\\\'):gsub('%.', '\\.'))
+end
+local function index(seg) -- a canonical non-negative array index, as in paths.ts, else nil
+  if seg == '0' or seg:match('^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?$') then return tonumber(seg) end
+  return nil
+end
+local function jtype(path)
+  local r = redis.call('JSON.TYPE', KEYS[1], path)
+  return r[1]
+end
+local function readAll() -- each part is `[value]`, or `[]` where the path is missing
+  local out = {}
+  for i, jp in ipairs(jpaths) do out[i] = redis.call('JSON.GET', KEYS[1], jp) end
+  return out
+end
+local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
+
+local failure = nil -- {code, message} when the change cannot apply
+local before = {}
+
+if op == 'create' then
+  redis.call('JSON.SET', KEYS[1], '$', '{"rev":1,"deleted":false,"createdAt":' .. fmt(now) ..
+    ',"updatedAt":' .. fmt(now) .. ',"data":' .. ARGV[11] .. '}')
+  createdAt = now
+  paths[1], jpaths[1] = '', '$.data'
+  before = {'[]'}
+elseif op == 'replace' then
+  paths[1], jpaths[1] = '', '$.data'
+  before = readAll()
+  redis.call('JSON.SET', KEYS[1], '$.data', ARGV[11])
+elseif op == 'merge' then
+  local n = tonumber(ARGV[12])
+  if n < 0 then -- a key that cannot be named in a JSONPath: cover the whole document
+    paths[1], jpaths[1] = '', '$.data'
+  end
+  for i = 1, n do
+    paths[i], jpaths[i] = pkey(ARGV[12 + i]), '$.data' .. jkey(ARGV[12 + i])
+  end
+  before = readAll()
+  redis.call('JSON.MERGE', KEYS[1], '$.data', ARGV[11])
+elseif op == 'mutate' then
+  -- Parse the ops.
+  local ops, a = {}, 12
+  for i = 1, tonumber(ARGV[11]) do
+    local o = { name = ARGV[a], segs = {} }
+    local nseg = tonumber(ARGV[a + 1])
+    for s = 1, nseg do o.segs[s] = ARGV[a + 1 + s] end
+    o.value = ARGV[a + 2 + nseg]
+    a = a + 3 + nseg
+    ops[i] = o
+  end
+  -- Pass 1, on the state before any op: each op's covering path is its own path, cut at the
+  -- first missing step (a created parent counts as added whole) or at an array that the op
+  -- splices or grows (its later indices shift, so the whole array is compared).
+  local cover = {}
+  for _, o in ipairs(ops) do
+    local jp, kept, cutjp = '$.data', 0, '$.data'
+    for s, seg in ipairs(o.segs) do
+      local ty = jtype(jp)
+      if ty == 'array' then
+        local idx = index(seg)
+        if not idx then break end
+        if idx >= redis.call('JSON.ARRLEN', KEYS[1], jp)[1] or (s == #o.segs and o.name == 'remove') then break end
+        jp = jp .. '[' .. seg .. ']'
+      elseif ty == 'object' then
+        jp = jp .. jkey(seg)
+        if not jtype(jp) then kept, cutjp = s, jp; break end
+      else
+        break
+      end
+      kept, cutjp = s, jp
+    end
+    cover[#cover + 1] = { n = kept, jp = cutjp, segs = o.segs }
+  end
+  -- Keep only covering paths that no other one contains.
+  table.sort(cover, function(x, y) return x.n < y.n end)
+  local kept = {}
+  for _, c in ipairs(cover) do
+    local inside = false
+    for _, k in ipairs(kept) do
+      local prefix = true
+      for s = 1, k.n do if k.segs[s] ~= c.segs[s] then prefix = false; break end end
+      if prefix then inside = true; break end
+    end
+    if not inside then kept[#kept + 1] = c end
+  end
+  for i, c in ipairs(kept) do
+    local parts = {}
+    for s = 1, c.n do parts[s] = pkey(c.segs[s]) end
+    paths[i], jpaths[i] = table.concat(parts, '.'), c.jp
+  end
+  before = readAll()
+  -- Pass 2: apply in order on the live state.
+  local function display(segs, upto)
+    local parts = {}
+    for s = 1, upto do parts[s] = pkey(segs[s]) end
+    return table.concat(parts, '.')
+  end
+  for _, o in ipairs(ops) do
+    local jp = '$.data'
+    local n = #o.segs
+    for s = 1, n - 1 do -- walk to the parent, creating missing objects for set/increment/append
+      local seg = o.segs[s]
+      local ty = jtype(jp)
+      local step
+      if ty == 'array' then
+        if not index(seg) then
+          failure = {'invalid', display(o.segs, s) .. ' is not an index of the array at ' .. display(o.segs, s - 1)}
+          break
+        end
+        step = jp .. '[' .. seg .. ']'
+        if not jtype(step) then
+          if o.name == 'remove' then jp = nil; break end
+          failure = {'invalid', display(o.segs, s) .. ' is past the end of the array'}
+          break
+        end
+      elseif ty == 'object' then
+        step = jp .. jkey(seg)
+        if not jtype(step) then
+          if o.name == 'remove' then jp = nil; break end
+          redis.call('JSON.SET', KEYS[1], step, '{}')
+        end
+      else
+        if o.name == 'remove' then jp = nil; break end
+        failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, s - 1) .. ' is a ' .. ty}
+        break
+      end
+      jp = step
+    end
+    if failure then break end
+    if jp then
+      local seg = o.segs[n]
+      local ptype = jtype(jp)
+      local target
+      if ptype == 'array' then
+        local idx = index(seg)
+        local len = redis.call('JSON.ARRLEN', KEYS[1], jp)[1]
+        if o.name == 'remove' then
+          if idx and idx < len then target = jp .. '[' .. seg .. ']' end
+        elseif o.name == 'set' and idx == len then
+          redis.call('JSON.ARRAPPEND', KEYS[1], jp, o.value)
+        elseif idx and idx < len then
+          target = jp .. '[' .. seg .. ']'
+        else
+          failure = {'invalid', display(o.segs, n) .. ': "' .. seg .. '" is not an index within the array (length ' .. len .. ')'}
+          break
+        end
+      elseif ptype == 'object' then
+        target = jp .. jkey(seg)
+      elseif o.name ~= 'remove' then
+        failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, n - 1) .. ' is a ' .. tostring(ptype)}
+        break
+      end
+      if target then
+        if o.name == 'set' then
+          redis.call('JSON.SET', KEYS[1], target, o.value)
+        elseif o.name == 'remove' then
+          redis.call('JSON.DEL', KEYS[1], target)
+        else
+          local ty = jtype(target)
+          if o.name == 'increment' then
+            if not ty then redis.call('JSON.SET', KEYS[1], target, o.value)
+            elseif ty == 'integer' or ty == 'number' then redis.call('JSON.NUMINCRBY', KEYS[1], target, o.value)
+            else failure = {'invalid', 'cannot increment ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not a number'}; break end
+          else -- append
+            if not ty then redis.call('JSON.SET', KEYS[1], target, '[' .. o.value .. ']')
+            elseif ty == 'array' then redis.call('JSON.ARRAPPEND', KEYS[1], target, o.value)
+            else failure = {'invalid', 'cannot append to ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not an array'}; break end
+          end
+        end
+      end
+    end
+  end
+elseif op == 'delete' then
+  paths[1], jpaths[1] = '', '$.data'
+  before = readAll()
+  redis.call('JSON.SET', KEYS[1], '$.deleted', 'true')
+end
+
+-- Scripts do not roll back on error, so a failed mutate or an oversized result puts every
+-- covering path back as it was read before the change.
+local function restore()
+  if op == 'create' then redis.call('DEL', KEYS[1]); return end
+  for i, jp in ipairs(jpaths) do
+    if before[i] == '[]' then
+      redis.call('JSON.DEL', KEYS[1], jp)
+    else
+      redis.call('JSON.SET', KEYS[1], jp, before[i]:sub(2, -2))
+    end
+  end
+end
+
+if failure then
+  restore()
+  return {0, failure[1], failure[2], rev}
+end
+
+local dataJson = redis.call('JSON.GET', KEYS[1], '$.data')
+dataJson = dataJson:sub(2, -2)
+if op ~= 'delete' and #dataJson > tonumber(ARGV[10]) then
+  restore()
+  return {0, 'too_large', 'document is ' .. #dataJson .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
+end
+
+if op ~= 'create' then
+  redis.call('JSON.MSET', KEYS[1], '$.rev', fmt(newRev), KEYS[1], '$.updatedAt', fmt(now))
+end
+
+local after = joined(readAll())
+local pathList = {}
+for i, p in ipairs(paths) do pathList[i] = cjson.encode(p) end
+
+local change = '"revision":' .. newRev .. ',"operation":"' .. op .. '","timestamp":' .. fmt(now)
+if mid ~= '' then change = change .. ',"mutationId":"' .. mid .. '"' end
+change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after
+
+redis.call('LPUSH', KEYS[2], '{' .. change .. '}')
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
+
+local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
+redis.call('PUBLISH', ARGV[7], ARGV[6] .. '|{' .. ident .. ',' .. change .. ',"data":' .. dataJson .. '}')
+
+local result = 'null'
+if op ~= 'delete' then
+  result = '{' .. ident .. ',"revision":' .. newRev .. ',"createdAt":' .. fmt(createdAt) ..
+    ',"updatedAt":' .. fmt(now) .. ',"data":' .. dataJson .. '}'
+end
+if mid ~= '' then redis.call('SET', KEYS[3], result, 'EX', tonumber(ARGV[9])) end
+return {1, result}

@@ -1,0 +1,195 @@
+/**
+ * The in-memory store: the same rules as the Redis driver inside one process. It backs
+ * `syncdoc-relay` run without a Redis URL and fast tests; nothing survives a restart.
+ */
+import {
+  type CatchUpResult,
+  type ChangeRecord,
+  type JsonObject,
+  type MutationOp,
+  type SyncDocument,
+  type SyncOperation,
+  SyncError,
+  applyMutations,
+  assertSize,
+  computeDiff,
+  mergePatch,
+} from '../../src/protocol/index.js';
+import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
+
+interface Entry {
+  revision: number;
+  data: JsonObject;
+  createdAt: number;
+  updatedAt: number;
+  deleted: boolean;
+  /** Newest last, at most `changeLogSize`. */
+  log: ChangeRecord[];
+  /** mutationId -> first result and when it expires. */
+  mutations: Map<string, { result: SyncDocument | null; expires: number }>;
+}
+
+const MAX_REMEMBERED_MUTATIONS = 1000;
+
+/** Creates an in-memory store. */
+export function createMemoryStore(settings: Partial<StoreSettings> = {}): Store {
+  return new MemoryStore({ ...DEFAULT_STORE_SETTINGS, ...settings });
+}
+
+class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly durable = false;
+  private readonly docs = new Map<string, Entry>();
+  private listener: (event: StoreEvent) => void = () => {};
+
+  constructor(private readonly settings: StoreSettings) {}
+
+  onEvent(listener: (event: StoreEvent) => void): void {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    this.docs.clear();
+  }
+
+  async get(service: string, id: string): Promise<SyncDocument> {
+    const entry = this.live(service, id);
+    return this.toDocument(service, id, entry);
+  }
+
+  async create(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    const key = `${service}\u0000${id}`;
+    const existing = this.docs.get(key);
+    if (existing) {
+      const replay = this.replay(existing, opts.mutationId);
+      if (replay !== undefined) return replay as SyncDocument;
+      throw new SyncError('conflict', `conflict: document ${service}/${id} already exists`, { revision: existing.revision });
+    }
+    this.checkSize(data);
+    const now = Date.now();
+    const entry: Entry = { revision: 0, data: {}, createdAt: now, updatedAt: now, deleted: false, log: [], mutations: new Map() };
+    this.docs.set(key, entry);
+    return this.commit(service, id, entry, 'create', data, opts) as SyncDocument;
+  }
+
+  async replace(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    return this.write(service, id, 'replace', opts, () => data);
+  }
+
+  async merge(service: string, id: string, patch: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    return this.write(service, id, 'merge', opts, (data) => mergePatch(data, patch) as JsonObject);
+  }
+
+  async mutate(service: string, id: string, ops: readonly MutationOp[], opts: WriteOptions = {}): Promise<SyncDocument> {
+    return this.write(service, id, 'mutate', opts, (data) => applyMutations(data, ops));
+  }
+
+  async delete(service: string, id: string, opts: WriteOptions = {}): Promise<void> {
+    await this.write(service, id, 'delete', opts, (data) => data);
+  }
+
+  async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
+    const entry = this.docs.get(`${service}\u0000${id}`);
+    if (!entry) throw notFound(service, id);
+    const { revision, deleted } = entry;
+    const missed = entry.log.filter((c) => c.revision > since);
+    if (since >= revision) return { revision, deleted, changes: [] };
+    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed };
+    return { revision, deleted, snapshot: entry.data };
+  }
+
+  /** Runs one update of an existing document: replay, checks, then commit. */
+  private async write(
+    service: string,
+    id: string,
+    operation: Exclude<SyncOperation, 'create'>,
+    opts: WriteOptions,
+    change: (data: JsonObject) => JsonObject,
+  ): Promise<SyncDocument> {
+    const raw = this.docs.get(`${service}\u0000${id}`);
+    const replay = raw && this.replay(raw, opts.mutationId);
+    if (replay !== undefined) return replay as SyncDocument;
+    const entry = this.live(service, id);
+    if (opts.expectedRevision !== undefined && opts.expectedRevision !== entry.revision) {
+      throw conflict(service, id, opts.expectedRevision, entry.revision);
+    }
+    const next = change(entry.data);
+    if (operation !== 'delete') this.checkSize(next);
+    return this.commit(service, id, entry, operation, next, opts) as SyncDocument;
+  }
+
+  private commit(
+    service: string,
+    id: string,
+    entry: Entry,
+    operation: SyncOperation,
+    next: JsonObject,
+    opts: WriteOptions,
+  ): SyncDocument | null {
+    const before = entry.data;
+    const now = Math.max(Date.now(), entry.updatedAt);
+    entry.revision += 1;
+    entry.updatedAt = now;
+    entry.data = next;
+    if (operation === 'delete') entry.deleted = true;
+    let diff: ReturnType<StoreEvent['diff']> | undefined;
+    const diffOf = () => (diff ??= operation === 'delete' ? computeDiff(before, {}) : computeDiff(before, next));
+    const record: ChangeRecord = { revision: entry.revision, operation, timestamp: now, get diff() { return diffOf(); } };
+    if (opts.mutationId) record.mutationId = opts.mutationId;
+    entry.log.push(record);
+    if (entry.log.length > this.settings.changeLogSize) entry.log.shift();
+    const result = operation === 'delete' ? null : this.toDocument(service, id, entry);
+    if (opts.mutationId) this.remember(entry, opts.mutationId, result);
+    const event: StoreEvent = { operation, service, id, revision: entry.revision, timestamp: now, data: next, diff: diffOf };
+    if (opts.mutationId) event.mutationId = opts.mutationId;
+    this.listener(event);
+    return result;
+  }
+
+  private remember(entry: Entry, mutationId: string, result: SyncDocument | null): void {
+    entry.mutations.set(mutationId, { result, expires: Date.now() + this.settings.mutationIdTtlSeconds * 1000 });
+    if (entry.mutations.size > MAX_REMEMBERED_MUTATIONS) {
+      entry.mutations.delete(entry.mutations.keys().next().value!);
+    }
+  }
+
+  /** The first result of a remembered write, or `undefined`. */
+  private replay(entry: Entry, mutationId: string | undefined): SyncDocument | null | undefined {
+    if (!mutationId) return undefined;
+    const hit = entry.mutations.get(mutationId);
+    if (!hit) return undefined;
+    if (hit.expires < Date.now()) {
+      entry.mutations.delete(mutationId);
+      return undefined;
+    }
+    return hit.result;
+  }
+
+  private live(service: string, id: string): Entry {
+    const entry = this.docs.get(`${service}\u0000${id}`);
+    if (!entry || entry.deleted) throw notFound(service, id);
+    return entry;
+  }
+
+  private checkSize(data: JsonObject): void {
+    assertSize(Buffer.byteLength(JSON.stringify(data)), this.settings);
+  }
+
+  private toDocument(service: string, id: string, e: Entry): SyncDocument {
+    return { service, id, revision: e.revision, data: e.data, createdAt: e.createdAt, updatedAt: e.updatedAt };
+  }
+}
+
+/** The 404 every driver answers for a missing or deleted document. */
+export function notFound(service: string, id: string): SyncError {
+  return new SyncError('not_found', `document ${service}/${id} not found`);
+}
+
+/** The 409 every driver answers for a stale `expectedRevision`. */
+export function conflict(service: string, id: string, expected: number, current: number): SyncError {
+  return new SyncError(
+    'conflict',
+    `conflict: ${service}/${id} is at revision ${current}, not the expected ${expected}`,
+    { revision: current },
+  );
+}

@@ -1,0 +1,25 @@
+/**
+ * Key layout under one prefix. Each document's keys share the hash tag `{service/id}`, so they
+ * live in one Redis Cluster slot and one Lua script may touch them all.
+ */
+
+/** The keys of one document. */
+export interface DocumentKeys {
+  /** The RedisJSON envelope `{ rev, deleted, createdAt, updatedAt, data }`. */
+  doc: string;
+  /** The change log, a list of change records, newest first. */
+  log: string;
+  /** The memo of one mutation id (pass `''` for "no mutation id"). */
+  mutation(mutationId: string): string;
+}
+
+/** The keys of document `service/id` under `prefix`. */
+export function documentKeys(prefix: string, service: string, id: string): DocumentKeys {
+  const base = `${prefix}{${service}/${id}}`;
+  return { doc: `${base}:doc`, log: `${base}:log`, mutation: (mid) => `${base}:mid:${mid}` };
+}
+
+/** The pub/sub channel every relay on this prefix publishes and listens to. */
+export function eventChannel(prefix: string): string {
+  return `${prefix}events`;
+}

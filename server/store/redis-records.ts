@@ -1,0 +1,40 @@
+/**
+ * Change records as the write script stores and publishes them: the covering paths of the write
+ * with their values before and after (each `[value]`, or `[]` where absent). The diff is derived
+ * here, in the relay, so the script never has to compare JSON in Lua.
+ */
+import { type ChangeRecord, type JsonObject, type JsonValue, type SyncDiff, type SyncOperation, computeDiff, diffInto, emptyDiff } from '../../src/protocol/index.js';
+
+/** A change record as stored in the log. */
+export interface RawChange {
+  revision: number;
+  operation: SyncOperation;
+  timestamp: number;
+  mutationId?: string;
+  paths: string[];
+  before: JsonValue[][];
+  after: JsonValue[][];
+}
+
+/** A change record as published, with the document's identity and data after the write. */
+export interface RawEvent extends RawChange {
+  service: string;
+  id: string;
+  data: JsonObject;
+}
+
+/** The diff a stored change stands for. */
+export function diffOfChange(c: RawChange): SyncDiff {
+  if (c.operation === 'create') return computeDiff({}, (c.after[0]?.[0] ?? {}) as JsonObject);
+  if (c.operation === 'delete') return computeDiff((c.before[0]?.[0] ?? {}) as JsonObject, {});
+  const out = emptyDiff();
+  c.paths.forEach((path, i) => diffInto(c.before[i]?.[0], c.after[i]?.[0], path, out));
+  return out;
+}
+
+/** A stored change as catch-up returns it. */
+export function toChangeRecord(c: RawChange): ChangeRecord {
+  const record: ChangeRecord = { revision: c.revision, operation: c.operation, timestamp: c.timestamp, diff: diffOfChange(c) };
+  if (c.mutationId) record.mutationId = c.mutationId;
+  return record;
+}

@@ -1,0 +1,235 @@
+/**
+ * The Redis driver: documents are RedisJSON values, every write is one Lua script (see
+ * lua/write.lua), and events reach every relay through Redis pub/sub on separate publish
+ * (command) and subscribe connections.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis, type RedisOptions } from 'ioredis';
+import {
+  type CatchUpResult,
+  type JsonObject,
+  type MutationOp,
+  type SyncDocument,
+  type SyncErrorCode,
+  SyncError,
+  isPathAddressable,
+  parsePath,
+} from '../../src/protocol/index.js';
+import { notFound } from './memory.js';
+import { documentKeys, eventChannel } from './redis-keys.js';
+import { type RawChange, type RawEvent, diffOfChange, toChangeRecord } from './redis-records.js';
+import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
+
+/** How to reach Redis and where to keep keys. */
+export interface RedisStoreOptions extends Partial<StoreSettings> {
+  /** A `redis://` URL or ioredis options. The server must have the RedisJSON module. */
+  redis: string | RedisOptions;
+  /** Prefix of every key and of the event channel. Default `syncdoc:`. */
+  keyPrefix?: string;
+  /** Called with lines worth logging (lost connections, bad pub/sub messages). */
+  log?: (line: string) => void;
+}
+
+const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', `${name}.lua`), 'utf8');
+
+type ScriptReply = [1 | 2, string] | [0, string, string, number];
+type WriteArgs = [op: string, ...rest: string[]];
+
+interface ScriptedRedis extends Redis {
+  syncdocWrite(doc: string, log: string, mid: string, ...argv: string[]): Promise<ScriptReply>;
+}
+
+/** The message shown when the server lacks RedisJSON: it says what to install. */
+export const REDISJSON_MISSING =
+  'the Redis server has no RedisJSON module. syncdoc stores documents with RedisJSON: run Redis Stack ' +
+  '(e.g. the redis/redis-stack-server image) or Redis 8 with its modules, or load rejson.so with --loadmodule';
+
+/** Throws unless the server behind `redis` has the RedisJSON module loaded. */
+export async function assertRedisJson(redis: Redis): Promise<void> {
+  const modules = (await redis.call('MODULE', 'LIST')) as unknown[];
+  const names = modules.map((m) => (Array.isArray(m) ? String(m[1]) : '').toLowerCase());
+  if (!names.includes('rejson')) throw new Error(REDISJSON_MISSING);
+}
+
+/** Connects to Redis, checks for RedisJSON and returns the store. */
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const settings = { ...DEFAULT_STORE_SETTINGS, ...stripUndefined(options) };
+  const base: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true };
+  const cmd = (typeof options.redis === 'string' ? new Redis(options.redis, base) : new Redis({ ...base, ...options.redis })) as ScriptedRedis;
+  const sub = cmd.duplicate({ enableAutoPipelining: false });
+  try {
+    await cmd.connect();
+    await assertRedisJson(cmd);
+    await sub.connect();
+  } catch (err) {
+    cmd.disconnect();
+    sub.disconnect();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
+  }
+  cmd.defineCommand('syncdocWrite', { numberOfKeys: 3, lua: lua('write') });
+  const store = new RedisStore(cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, options.log ?? (() => {}));
+  await store.listen();
+  return store;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function describeTarget(redis: string | RedisOptions): string {
+  if (typeof redis === 'string') return redis.replace(/\/\/[^@/]*@/, '//***@');
+  return `${redis.host ?? '127.0.0.1'}:${redis.port ?? 6379}`;
+}
+
+class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  readonly durable = true;
+  /** Identifies this relay's messages on the shared channel (logs, tracing). */
+  readonly instance = randomBytes(6).toString('hex');
+  private listener: (event: StoreEvent) => void = () => {};
+  private readonly channel: string;
+
+  constructor(
+    private readonly cmd: ScriptedRedis,
+    private readonly sub: Redis,
+    private readonly prefix: string,
+    private readonly settings: StoreSettings,
+    private readonly log: (line: string) => void,
+  ) {
+    this.channel = eventChannel(prefix);
+  }
+
+  /**
+   * Subscribes to the shared channel. Every relay, the writer included, delivers events from
+   * here: Redis publishes in script order, so one subscriber connection sees each document's
+   * revisions in order. Delivering our own writes straight from the script's reply instead
+   * would race with other relays' writes arriving on this connection and could reorder them.
+   */
+  async listen(): Promise<void> {
+    this.sub.on('message', (_channel: string, message: string) => this.dispatch(message));
+    await this.sub.subscribe(this.channel);
+  }
+
+  private dispatch(message: string): void {
+    const bar = message.indexOf('|');
+    let raw: RawEvent;
+    try {
+      raw = JSON.parse(message.slice(bar + 1)) as RawEvent;
+    } catch {
+      this.log(`ignored a malformed message on ${this.channel}`);
+      return;
+    }
+    let diff: ReturnType<StoreEvent['diff']> | undefined;
+    const event: StoreEvent = {
+      operation: raw.operation,
+      service: raw.service,
+      id: raw.id,
+      revision: raw.revision,
+      timestamp: raw.timestamp,
+      data: raw.data,
+      diff: () => (diff ??= diffOfChange(raw)),
+    };
+    if (raw.mutationId) event.mutationId = raw.mutationId;
+    this.listener(event);
+  }
+
+  onEvent(listener: (event: StoreEvent) => void): void {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
+  }
+
+  async get(service: string, id: string): Promise<SyncDocument> {
+    const keys = documentKeys(this.prefix, service, id);
+    const text = (await this.cmd.call('JSON.GET', keys.doc, '$')) as string | null;
+    const envelope = text ? (JSON.parse(text) as Envelope[])[0] : undefined;
+    if (!envelope || envelope.deleted) throw notFound(service, id);
+    return { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
+  }
+
+  async create(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    return (await this.write(service, id, opts, ['create', JSON.stringify(data)]))!;
+  }
+
+  async replace(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    return (await this.write(service, id, opts, ['replace', JSON.stringify(data)]))!;
+  }
+
+  async merge(service: string, id: string, patch: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+    const keys = Object.keys(patch);
+    const covered = keys.every(isPathAddressable) ? [String(keys.length), ...keys] : ['-1'];
+    return (await this.write(service, id, opts, ['merge', JSON.stringify(patch), ...covered]))!;
+  }
+
+  async mutate(service: string, id: string, ops: readonly MutationOp[], opts: WriteOptions = {}): Promise<SyncDocument> {
+    const args: string[] = [String(ops.length)];
+    for (const o of ops) {
+      const segments = parsePath(o.path);
+      args.push(o.op, String(segments.length), ...segments, o.op === 'remove' ? '' : JSON.stringify(o.value));
+    }
+    return (await this.write(service, id, opts, ['mutate', ...args]))!;
+  }
+
+  async delete(service: string, id: string, opts: WriteOptions = {}): Promise<void> {
+    await this.write(service, id, opts, ['delete']);
+  }
+
+  async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
+    const keys = documentKeys(this.prefix, service, id);
+    // One MULTI, so the head and the log are read at the same instant.
+    const replies = await this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec();
+    const [[headErr, head], [logErr, log]] = replies as [[Error | null, string | null], [Error | null, string[]]];
+    if (headErr || logErr) throw headErr ?? logErr;
+    const envelope = head ? (JSON.parse(head) as Envelope[])[0] : undefined;
+    if (!envelope) throw notFound(service, id);
+    const { rev: revision, deleted } = envelope;
+    if (since >= revision) return { revision, deleted, changes: [] };
+    const missed = log
+      .map((line) => JSON.parse(line) as RawChange)
+      .filter((c) => c.revision > since)
+      .reverse();
+    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
+    return { revision, deleted, snapshot: envelope.data };
+  }
+
+  private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs): Promise<SyncDocument | undefined> {
+    const keys = documentKeys(this.prefix, service, id);
+    const mid = opts.mutationId ?? '';
+    const reply = await this.cmd.syncdocWrite(
+      keys.doc,
+      keys.log,
+      keys.mutation(mid),
+      args[0],
+      service,
+      id,
+      opts.expectedRevision === undefined ? '' : String(opts.expectedRevision),
+      mid,
+      this.instance,
+      this.channel,
+      String(this.settings.changeLogSize),
+      String(this.settings.mutationIdTtlSeconds),
+      String(this.settings.maxDocumentBytes),
+      ...args.slice(1),
+    );
+    if (reply[0] === 0) {
+      const [, code, message, revision] = reply;
+      throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);
+    }
+    const result = JSON.parse(reply[1]) as SyncDocument | null;
+    return result ?? undefined;
+  }
+}
+
+interface Envelope {
+  rev: number;
+  deleted: boolean;
+  createdAt: number;
+  updatedAt: number;
+  data: JsonObject;
+}

@@ -1,0 +1,76 @@
+/**
+ * The storage contract both drivers (memory, Redis with RedisJSON) implement. Stores own the
+ * revision rules, mutation-id dedupe, the per-document change log and event publication, so the
+ * relay above them holds no document state.
+ */
+import type {
+  CatchUpResult,
+  JsonObject,
+  MutationOp,
+  SyncDiff,
+  SyncDocument,
+  SyncOperation,
+} from '../../src/protocol/index.js';
+
+/** Options every write takes. */
+export interface WriteOptions {
+  /** Fail with `conflict` unless the document is at this revision. */
+  expectedRevision?: number;
+  /** The writer's id for this write; a write with a remembered id returns its first result. */
+  mutationId?: string;
+}
+
+/** One committed write, as the store reports it to the relay for fan-out. */
+export interface StoreEvent {
+  operation: SyncOperation;
+  service: string;
+  id: string;
+  revision: number;
+  timestamp: number;
+  mutationId?: string;
+  /** The document's data after the write (for `delete`: its last data). */
+  data: JsonObject;
+  /** What the write changed; computed on first use and then kept. */
+  diff(): SyncDiff;
+}
+
+/** Storage for documents. Every method validates nothing: the relay has already checked input. */
+export interface Store {
+  /** `memory` or `redis`, for logs and health checks. */
+  readonly kind: 'memory' | 'redis';
+  /** Whether documents survive a restart of the relay. */
+  readonly durable: boolean;
+  create(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  get(service: string, id: string): Promise<SyncDocument>;
+  replace(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  merge(service: string, id: string, patch: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  mutate(service: string, id: string, ops: readonly MutationOp[], opts?: WriteOptions): Promise<SyncDocument>;
+  /** Soft delete: the revision is bumped and later reads and writes answer `not_found`. */
+  delete(service: string, id: string, opts?: WriteOptions): Promise<void>;
+  /** The changes after revision `since`, or a snapshot when the log no longer has them. */
+  changesSince(service: string, id: string, since: number): Promise<CatchUpResult>;
+  /**
+   * Registers the one listener that receives every committed write, from this relay or (for
+   * shared stores) any other, in revision order per document.
+   */
+  onEvent(listener: (event: StoreEvent) => void): void;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Settings common to both drivers. */
+export interface StoreSettings {
+  /** Writes kept per document for catch-up. Default 100. */
+  changeLogSize: number;
+  /** How long a mutation id is remembered, in seconds. Default 300. */
+  mutationIdTtlSeconds: number;
+  /** Largest serialized document, in bytes. */
+  maxDocumentBytes: number;
+}
+
+/** Defaults for {@link StoreSettings}. */
+export const DEFAULT_STORE_SETTINGS: Readonly<StoreSettings> = {
+  changeLogSize: 100,
+  mutationIdTtlSeconds: 300,
+  maxDocumentBytes: 256 * 1024,
+};
