@@ -1,0 +1,7 @@
+/** syncdoc/server: the relay and its storage drivers. */
+export { createRelay } from './relay.js';
+export type { Relay, RelayOptions } from './relay.js';
+export { createMemoryStore } from './store/memory.js';
+export { createRedisStore, assertRedisJson } from './store/redis.js';
+export type { RedisStoreOptions } from './store/redis.js';
+export type { Store, StoreEvent, StoreSettings, WriteOptions } from './store/types.js';

@@ -1,0 +1,140 @@
+/**
+ * createRelay: HTTP and WebSocket on one port, wired to a store. HTTP answers `/health`; every
+ * WebSocket upgrade becomes a {@link Session}; every store event is routed to subscribers.
+ */
+import { randomBytes } from 'node:crypto';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RedisOptions } from 'ioredis';
+import { WebSocketServer } from 'ws';
+import { DEFAULT_LIMITS, type DocumentLimits } from '../src/protocol/index.js';
+import { Session } from './session.js';
+import { createMemoryStore } from './store/memory.js';
+import { createRedisStore } from './store/redis.js';
+import type { Store, StoreEvent } from './store/types.js';
+import { EventFrames, SubscriptionIndex } from './topics.js';
+
+/** Options of {@link createRelay}. */
+export interface RelayOptions {
+  /** Port to listen on; 0 picks a free one. Default 8787. */
+  port?: number;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** Redis with the RedisJSON module (URL or ioredis options). Omitted: the in-memory store. */
+  redis?: string | RedisOptions;
+  /** A store you built yourself; overrides `redis`. The relay closes it on `close()`. */
+  store?: Store;
+  /** Prefix of every Redis key and channel. Default `syncdoc:`. */
+  keyPrefix?: string;
+  /** Document limits. Defaults: 256 KiB serialized, depth 32. */
+  limits?: Partial<DocumentLimits>;
+  /** Writes kept per document for catch-up. Default 100. */
+  changeLogSize?: number;
+  /** Seconds a mutation id is remembered for replay. Default 300. */
+  mutationIdTtlSeconds?: number;
+  /**
+   * Decides whether a connection may open, from the client's `token` (query `?token=`).
+   * Return `false` (or throw) to refuse with 401. Default: every connection is accepted.
+   */
+  authenticate?: (token: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+  /** Where the relay writes its few log lines. Default: `console.error`. */
+  log?: (line: string) => void;
+}
+
+/** A running relay. */
+export interface Relay {
+  /** `http://HOST:PORT`; clients take it as is. */
+  readonly url: string;
+  /** The port actually bound. */
+  readonly port: number;
+  /** The store behind the relay. */
+  readonly store: Store;
+  /** Number of open client connections. */
+  readonly connections: number;
+  /** Stops accepting, closes every socket and the store's connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a relay. Rejects when the port is taken or Redis (with RedisJSON) cannot be used. */
+export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
+  const log = options.log ?? ((line: string) => console.error(`syncdoc-relay: ${line}`));
+  const limits: DocumentLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const settings = {
+    maxDocumentBytes: limits.maxDocumentBytes,
+    ...(options.changeLogSize !== undefined && { changeLogSize: options.changeLogSize }),
+    ...(options.mutationIdTtlSeconds !== undefined && { mutationIdTtlSeconds: options.mutationIdTtlSeconds }),
+  };
+  const store =
+    options.store ??
+    (options.redis !== undefined
+      ? await createRedisStore({ redis: options.redis, keyPrefix: options.keyPrefix ?? 'syncdoc:', log, ...settings })
+      : createMemoryStore(settings));
+
+  const instance = randomBytes(6).toString('hex');
+  const index = new SubscriptionIndex<Session>();
+  const ctx = { store, index, limits, instance, log };
+  store.onEvent((event: StoreEvent) => {
+    const frames = new EventFrames(event);
+    for (const [session, mode] of index.route(frames.topic, event, event.data)) session.sendRaw(frames.frame(mode));
+  });
+
+  const http: Server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, store: store.kind, durable: store.durable, connections: wss.clients.size }));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('syncdoc relay: connect with a WebSocket, or GET /health\n');
+  });
+  // Frames are size-checked by the session (with a typed reply); this cap only stops abuse.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(4 * limits.maxDocumentBytes, 1 << 20) });
+  http.on('upgrade', (req, socket, head) => {
+    void (async () => {
+      try {
+        const token = new URL(req.url ?? '/', 'http://relay').searchParams.get('token') ?? undefined;
+        if (options.authenticate && !(await options.authenticate(token, req))) throw new Error('refused');
+      } catch {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const session = new Session(ws, ctx);
+        ws.on('message', (data, isBinary) => void session.receive(data as Buffer, isBinary));
+        ws.on('close', () => session.dispose());
+        ws.on('error', () => session.dispose());
+      });
+    })();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    store,
+    get connections() {
+      return wss.clients.size;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        for (const ws of wss.clients) ws.close(1001, 'relay shutting down');
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await store.close();
+      })()),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * One client connection: parses and checks each frame, runs requests against the store, keeps
+ * the connection's subscriptions, and answers every request with a result or a typed error.
+ * Nothing a client sends can throw out of here.
+ */
+import type { WebSocket } from 'ws';
+import {
+  type ClientMessage,
+  type DocumentLimits,
+  type ResultMessage,
+  type ServerMessage,
+  FrameError,
+  SyncError,
+  generateDocId,
+  invalid,
+  parseClientMessage,
+} from '../src/protocol/index.js';
+import type { Store } from './store/types.js';
+import type { Subscription, SubscriptionIndex } from './topics.js';
+
+/** What a session needs from its relay. */
+export interface SessionContext {
+  store: Store;
+  index: SubscriptionIndex<Session>;
+  limits: DocumentLimits;
+  instance: string;
+  log: (line: string) => void;
+}
+
+const MAX_SUBSCRIPTIONS = 1000;
+/** A socket whose unsent backlog passes this is cut; its client reconnects and catches up. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** One connected client. */
+export class Session {
+  private readonly subs = new Map<string, Subscription<Session>>();
+  private closed = false;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly ctx: SessionContext,
+  ) {
+    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1 });
+  }
+
+  /** Sends bytes already serialized as a text frame (events: one buffer for many sockets). */
+  sendRaw(frame: Buffer): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.ctx.log('cut a connection that was not reading its events');
+      this.socket.close(1013, 'too slow: reconnect and catch up');
+      return;
+    }
+    this.socket.send(frame, { binary: false });
+  }
+
+  private send(message: ServerMessage): void {
+    if (!this.closed) this.socket.send(JSON.stringify(message));
+  }
+
+  private fail(rid: number | null, err: unknown): void {
+    let error: SyncError;
+    if (err instanceof SyncError) {
+      error = err;
+    } else {
+      this.ctx.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      error = new SyncError('internal', 'the relay could not complete the request');
+    }
+    this.send({ type: 'error', rid, error: error.toJSON() });
+  }
+
+  /** Handles one incoming frame. */
+  async receive(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      this.fail(null, invalid('binary frames are not supported; send JSON text'));
+      return;
+    }
+    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
+    // Cheap size guard before parsing: a frame far over the document limit is refused whole.
+    if (text.length > this.ctx.limits.maxDocumentBytes * 2 + 65536) {
+      const rid = /^\s*\{[^{]*?"rid"\s*:\s*(\d{1,15})/.exec(text.slice(0, 256));
+      this.fail(rid ? Number(rid[1]) : null, new SyncError('too_large', `frame of ${text.length} characters is over the limit`));
+      return;
+    }
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text, this.ctx.limits);
+    } catch (err) {
+      if (err instanceof FrameError) this.fail(err.rid, err.error);
+      else this.fail(null, err);
+      return;
+    }
+    try {
+      const result = await this.run(message);
+      this.send({ type: 'result', rid: message.rid, result });
+    } catch (err) {
+      this.fail(message.rid, err);
+    }
+  }
+
+  private async run(m: ClientMessage): Promise<ResultMessage['result']> {
+    const { store } = this.ctx;
+    switch (m.type) {
+      case 'create': {
+        const opts = m.mutationId ? { mutationId: m.mutationId } : {};
+        return store.create(m.service, m.id ?? generateDocId(), m.data, opts);
+      }
+      case 'get':
+        return store.get(m.service, m.id);
+      case 'replace':
+        return store.replace(m.service, m.id, m.data, m);
+      case 'merge':
+        return store.merge(m.service, m.id, m.data, m);
+      case 'mutate':
+        return store.mutate(m.service, m.id, m.ops, m);
+      case 'delete':
+        await store.delete(m.service, m.id, m);
+        return null;
+      case 'catchup':
+        return store.changesSince(m.service, m.id, m.since);
+      case 'subscribe': {
+        const existing = this.subs.get(m.sub);
+        if (!existing && this.subs.size >= MAX_SUBSCRIPTIONS) {
+          throw invalid(`a connection may hold at most ${MAX_SUBSCRIPTIONS} subscriptions`);
+        }
+        if (existing) this.ctx.index.delete(existing);
+        const sub: Subscription<Session> = { owner: this, sub: m.sub, topic: m.topic, filter: m.filter, mode: m.returnMode ?? 'full' };
+        this.subs.set(m.sub, sub);
+        this.ctx.index.add(sub);
+        return null;
+      }
+      case 'unsubscribe': {
+        const sub = this.subs.get(m.sub);
+        if (sub) {
+          this.ctx.index.delete(sub);
+          this.subs.delete(m.sub);
+        }
+        return null;
+      }
+      case 'ping':
+        return null;
+    }
+  }
+
+  /** Drops every subscription; called when the socket closes. */
+  dispose(): void {
+    this.closed = true;
+    for (const sub of this.subs.values()) this.ctx.index.delete(sub);
+    this.subs.clear();
+  }
+}
