@@ -1,0 +1,127 @@
+/**
+ * The socket to the relay as an explicit state machine over partysocket's reconnecting socket.
+ * Internal states map onto the small public {@link ConnectionStatus}.
+ */
+import ReconnectingWebSocket from 'partysocket/ws';
+import type { ServerMessage } from '../protocol/index.js';
+import { Emitter } from './emitter.js';
+
+/** The connection as users see it. */
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** The WebSocket class to use (browsers: the global one; Node 20: `ws`). */
+export type WebSocketClass = new (url: string, protocols?: string | string[]) => WebSocket;
+
+/** How to open the connection. */
+export interface ConnectionOptions {
+  url: string;
+  token?: string | (() => string | Promise<string>);
+  reconnection: boolean;
+  WebSocket: WebSocketClass;
+  /** Open at once (default) or wait for {@link Connection.open}. */
+  autoConnect: boolean;
+}
+
+interface ConnectionEvents extends Record<string, unknown> {
+  status: ConnectionStatus;
+  message: ServerMessage;
+  /** The socket is open and the relay has said hello: resubscribe and resend. */
+  ready: undefined;
+}
+
+/** Turns the relay's http(s) URL into the ws(s) URL to dial. */
+export function socketUrl(url: string): string {
+  const u = new URL(url);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`relay url must be http(s) or ws(s), got ${url}`);
+  return u.toString();
+}
+
+/** One logical connection that survives drops. */
+export class Connection extends Emitter<ConnectionEvents> {
+  private socket: ReconnectingWebSocket | undefined;
+  private state: ConnectionStatus = 'closed';
+  private everOpened = false;
+
+  constructor(private readonly options: ConnectionOptions) {
+    super();
+    if (options.autoConnect) this.open();
+  }
+
+  get status(): ConnectionStatus {
+    return this.state;
+  }
+
+  private setState(next: ConnectionStatus): void {
+    if (next === this.state) return;
+    this.state = next;
+    this.emit('status', next);
+  }
+
+  /** Dials the relay (no-op when already open or dialing). */
+  open(): void {
+    if (this.socket) return;
+    const base = socketUrl(this.options.url);
+    const { token } = this.options;
+    const withToken = (t: string) => {
+      const u = new URL(base);
+      u.searchParams.set('token', t);
+      return u.toString();
+    };
+    const url = token === undefined ? base : typeof token === 'string' ? withToken(token) : async () => withToken(await token());
+    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    const socket = new ReconnectingWebSocket(url, [], {
+      WebSocket: this.options.WebSocket,
+      maxRetries: this.options.reconnection ? Infinity : 0,
+      // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
+      minReconnectionDelay: 200 + Math.random() * 800,
+      maxReconnectionDelay: 10_000,
+      reconnectionDelayGrowFactor: 1.5,
+      connectionTimeout: 5000,
+      maxEnqueuedMessages: 0,
+    });
+    this.socket = socket;
+    socket.addEventListener('message', (e: MessageEvent) => {
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(typeof e.data === 'string' ? e.data : String(e.data)) as ServerMessage;
+      } catch {
+        return; // not ours to crash on; the relay only sends JSON
+      }
+      if (message.type === 'welcome') {
+        this.everOpened = true;
+        this.setState('open');
+        this.emit('ready', undefined);
+        return;
+      }
+      this.emit('message', message);
+    });
+    socket.addEventListener('close', () => {
+      if (this.socket !== socket) return;
+      const willRetry = this.options.reconnection && socket.shouldReconnect;
+      this.setState(willRetry ? 'reconnecting' : 'closed');
+      if (!willRetry) this.socket = undefined;
+    });
+  }
+
+  /** Sends a frame when open; answers whether it went out. */
+  send(frame: string): boolean {
+    if (this.state !== 'open' || !this.socket || this.socket.readyState !== 1) return false;
+    this.socket.send(frame);
+    return true;
+  }
+
+  /** Drops the socket now and lets the reconnect logic dial again (tests, "go offline"). */
+  reconnect(): void {
+    this.socket?.reconnect();
+  }
+
+  /** Closes for good. */
+  close(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000, 'client closed');
+    this.setState('closed');
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * RealtimeClient: one connection to a relay, the Sync Client over it, and topic subscriptions
+ * that survive reconnects. Framework-free; the React layer builds on it.
+ */
+import {
+  type CatchUpResult,
+  type EventFilter,
+  type ReturnMode,
+  type SyncEvent,
+  SyncError,
+  assertDocId,
+  assertFilter,
+  assertService,
+  assertTopic,
+  invalid,
+} from '../protocol/index.js';
+import { Connection, type ConnectionStatus, type WebSocketClass } from './connection.js';
+import { Emitter, type Unsubscribe } from './emitter.js';
+import { RequestTracker, type WithoutRid } from './requests.js';
+import { SyncClient } from './sync-client.js';
+import type { ClientMessage, ResultMessage } from '../protocol/index.js';
+
+/** Options of {@link RealtimeClient}. */
+export interface RealtimeClientOptions {
+  /** The relay: `http(s)://` or `ws(s)://` URL. */
+  url: string;
+  /** Sent to the relay as `?token=`; a function is called on every (re)connect. */
+  token?: string | (() => string | Promise<string>);
+  /** Connect at once (default `true`); otherwise on the first call or {@link RealtimeClient.connect}. */
+  autoConnect?: boolean;
+  /** Reconnect after a drop, with backoff and jitter (default `true`). */
+  reconnection?: boolean;
+  /** WebSocket class; defaults to the global one. Node 20 has none: pass `WebSocket` from `ws`. */
+  WebSocket?: WebSocketClass | (new (url: string) => unknown);
+  /** How long a call waits for the connection and the answer, in ms (default 10 000). */
+  requestTimeout?: number;
+}
+
+/** What to subscribe to. */
+export interface SubscribeOptions {
+  /** Exact topic or pattern with `*` for one segment, e.g. `sync.session.*`. */
+  topic: string;
+  /** Only events whose `id`/`service` metadata or top-level data fields equal these values. */
+  filter?: EventFilter;
+  /** `full` (default): `payload.data`; `diff`: `payload.diff`; `both`. */
+  returnMode?: ReturnMode;
+}
+
+/** Events of {@link RealtimeClient.on}: `event`, `event:<topic>`, `status`, `error`. */
+export type RealtimeEventName = 'event' | `event:${string}` | 'status' | 'error';
+
+/** The payload each event name delivers. */
+export type RealtimeEventPayload<N extends RealtimeEventName> = N extends 'status'
+  ? ConnectionStatus
+  : N extends 'error'
+    ? SyncError
+    : SyncEvent;
+
+type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
+
+/** A connection to a syncdoc relay. */
+export class RealtimeClient {
+  /** Create, read, update and delete documents. */
+  readonly sync: SyncClient;
+  private readonly connection: Connection;
+  private readonly requests: RequestTracker;
+  private readonly emitter = new Emitter<ClientEvents>();
+  private readonly subscriptions = new Map<string, SubscribeOptions>();
+  private nextSub = 1;
+  private closed = false;
+
+  constructor(options: RealtimeClientOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
+      throw new TypeError('RealtimeClient needs options with a relay url, e.g. { url: "http://localhost:8787" }');
+    }
+    const WebSocketImpl = (options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket) as WebSocketClass | undefined;
+    if (!WebSocketImpl) {
+      throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20 pass { WebSocket } from the "ws" package');
+    }
+    const timeout = options.requestTimeout ?? 10_000;
+    if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number of milliseconds');
+    this.connection = new Connection({
+      url: options.url,
+      token: options.token,
+      reconnection: options.reconnection ?? true,
+      WebSocket: WebSocketImpl,
+      autoConnect: options.autoConnect ?? true,
+    });
+    this.requests = new RequestTracker(this.connection, timeout);
+    this.sync = new SyncClient((m) => this.request(m));
+    this.connection.on('status', (status) => this.emitter.emit('status', status));
+    this.connection.on('ready', () => {
+      // Subscriptions first, so no event of a resent write is missed.
+      for (const [sub, s] of this.subscriptions) this.sendSubscribe(sub, s);
+      this.requests.resendAll();
+    });
+    this.connection.on('message', (message) => {
+      if (message.type === 'event') {
+        this.emitter.emit('event', message.event);
+        this.emitter.emit(`event:${message.event.topic}`, message.event);
+      } else if (message.type === 'result' || message.type === 'error') {
+        if (message.type === 'error' && message.rid === null) this.emitter.emit('error', SyncError.from(message.error));
+        else this.requests.settle(message);
+      }
+    });
+  }
+
+  /** `connecting`, `open`, `reconnecting` or `closed`. */
+  get status(): ConnectionStatus {
+    return this.connection.status;
+  }
+
+  /** Opens the connection (when created with `autoConnect: false`). */
+  connect(): void {
+    if (this.closed) throw new SyncError('unavailable', 'the client is closed');
+    this.connection.open();
+  }
+
+  /** @internal Sends one request; used by the Sync Client and the React layer. */
+  request(message: WithoutRid<ClientMessage>): Promise<ResultMessage['result']> {
+    if (this.closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
+    this.connection.open();
+    return this.requests.request(message);
+  }
+
+  /**
+   * Subscribes to a topic and returns the subscription id (`sub_1`, ...). The subscription is
+   * renewed after every reconnect; a refusal by the relay arrives as an `error` event.
+   */
+  subscribe(options: SubscribeOptions): string {
+    if (typeof options !== 'object' || options === null) throw invalid('subscribe needs { topic, filter?, returnMode? }');
+    assertTopic(options.topic);
+    if (options.filter !== undefined) assertFilter(options.filter);
+    if (options.returnMode !== undefined && !['full', 'diff', 'both'].includes(options.returnMode)) {
+      throw invalid('returnMode must be "full", "diff" or "both"');
+    }
+    if (this.closed) throw new SyncError('unavailable', 'the client is closed');
+    const sub = `sub_${this.nextSub++}`;
+    const copy: SubscribeOptions = { topic: options.topic };
+    if (options.filter) copy.filter = { ...options.filter };
+    if (options.returnMode) copy.returnMode = options.returnMode;
+    this.subscriptions.set(sub, copy);
+    this.connection.open();
+    if (this.connection.status === 'open') this.sendSubscribe(sub, copy);
+    return sub;
+  }
+
+  private sendSubscribe(sub: string, s: SubscribeOptions): void {
+    const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic };
+    if (s.filter) message.filter = s.filter;
+    if (s.returnMode) message.returnMode = s.returnMode;
+    this.requests.request(message).catch((err: SyncError) => {
+      if (this.subscriptions.has(sub)) this.emitter.emit('error', err);
+    });
+  }
+
+  /** Ends a subscription; unknown ids are ignored. */
+  unsubscribe(subId: string): void {
+    if (!this.subscriptions.delete(subId)) return;
+    if (this.connection.status === 'open') this.requests.request({ type: 'unsubscribe', sub: subId }).catch(() => {});
+  }
+
+  /**
+   * Listens to `event` (every event), `event:<topic>` (events of one exact topic), `status`
+   * (connection changes) or `error` (failures not tied to a call). Returns the function that stops it.
+   */
+  on<N extends RealtimeEventName>(name: N, handler: (payload: RealtimeEventPayload<N>) => void): Unsubscribe {
+    if (typeof handler !== 'function') throw invalid('on() needs a handler function');
+    if (name !== 'event' && name !== 'status' && name !== 'error' && !(typeof name === 'string' && name.startsWith('event:'))) {
+      throw invalid(`unknown event name ${JSON.stringify(name)}; use event, event:<topic>, status or error`);
+    }
+    return this.emitter.on(name, handler as (payload: ClientEvents[string]) => void);
+  }
+
+  /** The changes to a document after revision `since`, or its snapshot if they are gone. */
+  catchUp(service: string, id: string, since: number): Promise<CatchUpResult> {
+    try {
+      assertService(service);
+      assertDocId(id);
+      if (!Number.isSafeInteger(since) || since < 0) throw invalid('since must be a non-negative integer');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.request({ type: 'catchup', service, id, since }) as Promise<CatchUpResult>;
+  }
+
+  /** Drops the socket and reconnects (for tests and "go offline" demos); calls in flight are resent. */
+  reconnect(): void {
+    this.connection.reconnect();
+  }
+
+  /** Closes the connection for good; calls still waiting fail with `unavailable`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.subscriptions.clear();
+    this.connection.close();
+    this.requests.failAll(new SyncError('unavailable', 'the client was closed'));
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Requests in flight. Each gets a `rid`; it is sent when the connection is open and sent again
+ * after every reconnect until answered. That is safe because reads are idempotent and every
+ * write carries a mutation id the relay deduplicates. A request not answered in time fails:
+ * `unavailable` if the relay was never reachable meanwhile, `timeout` otherwise.
+ */
+import { type ClientMessage, type ResultMessage, type ErrorMessage, SyncError } from '../protocol/index.js';
+import type { Connection } from './connection.js';
+
+type Pending = {
+  frame: string;
+  resolve: (result: ResultMessage['result']) => void;
+  reject: (err: SyncError) => void;
+  timer: ReturnType<typeof setTimeout>;
+  sent: boolean;
+};
+
+/** Distributes `Omit` over a union, so each message kind keeps its own fields. */
+export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
+
+/** Sends requests and matches answers to them. */
+export class RequestTracker {
+  private nextRid = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Sends one request; resolves with its result or rejects with a {@link SyncError}. */
+  request(message: WithoutRid<ClientMessage>): Promise<ResultMessage['result']> {
+    const rid = this.nextRid++;
+    const frame = JSON.stringify({ ...message, rid });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const p = this.pending.get(rid);
+        if (!p) return;
+        this.pending.delete(rid);
+        reject(
+          p.sent && this.connection.status === 'open'
+            ? new SyncError('timeout', `the relay did not answer ${message.type} within ${this.timeoutMs} ms`)
+            : new SyncError('unavailable', `the relay could not be reached within ${this.timeoutMs} ms (${message.type})`),
+        );
+      }, this.timeoutMs);
+      const entry: Pending = { frame, resolve, reject, timer, sent: false };
+      this.pending.set(rid, entry);
+      entry.sent = this.connection.send(frame);
+    });
+  }
+
+  /** Sends again every request not yet answered (after a reconnect), oldest first. */
+  resendAll(): void {
+    for (const p of this.pending.values()) p.sent = this.connection.send(p.frame) || p.sent;
+  }
+
+  /** Settles the request an answer is for; answers for unknown rids are ignored. */
+  settle(message: ResultMessage | ErrorMessage): void {
+    if (message.rid === null) return;
+    const p = this.pending.get(message.rid);
+    if (!p) return;
+    this.pending.delete(message.rid);
+    clearTimeout(p.timer);
+    if (message.type === 'result') p.resolve(message.result);
+    else p.reject(SyncError.from(message.error));
+  }
+
+  /** Fails everything in flight (the client was closed). */
+  failAll(error: SyncError): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+    this.pending.clear();
+  }
+
+  /** Number of requests waiting for an answer. */
+  get size(): number {
+    return this.pending.size;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `realtime.sync`: the seed's Sync Client. Every argument is checked here, before anything is
+ * sent, so mistakes fail fast with a `SyncError` that names the bad field.
+ */
+import {
+  type JsonObject,
+  type MutationList,
+  type MutationRecord,
+  type SyncDocument,
+  DEFAULT_LIMITS,
+  SyncError,
+  assertDocId,
+  assertDocumentData,
+  assertService,
+  generateDocId,
+  generateMutationId,
+  invalid,
+  normalizeMutations,
+} from '../protocol/index.js';
+import type { WithoutRid } from './requests.js';
+import type { ClientMessage, ResultMessage } from '../protocol/index.js';
+
+/** Sends one request (supplied by the client). */
+export type Send = (message: WithoutRid<ClientMessage>) => Promise<ResultMessage['result']>;
+
+/** A document body: any JSON object. */
+export type DocumentData = Record<string, unknown>;
+
+function checkRevision(expectedRevision: unknown): number | undefined {
+  if (expectedRevision === undefined) return undefined;
+  if (typeof expectedRevision !== 'number' || !Number.isSafeInteger(expectedRevision) || expectedRevision < 0) {
+    throw invalid('expectedRevision must be a non-negative integer');
+  }
+  return expectedRevision;
+}
+
+function checkData(data: unknown, what: string): JsonObject {
+  assertDocumentData(data, DEFAULT_LIMITS, what);
+  return data;
+}
+
+/** Runs `fn` and turns a synchronous validation throw into a rejected promise. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err instanceof SyncError ? err : invalid(String(err)));
+  }
+}
+
+/** Create, read, update and delete documents with revision tracking. */
+export class SyncClient {
+  /** @internal */
+  constructor(private readonly send: Send) {}
+
+  /**
+   * Creates a document. Without `id`, one is generated (`doc_` + 16 random characters) on the
+   * client, so a create resent after a reconnect cannot make a second document.
+   */
+  create<T extends DocumentData = DocumentData>(service: string, data: T, id?: string): Promise<SyncDocument<T>> {
+    return attempt(() => {
+      assertService(service);
+      if (id !== undefined) assertDocId(id);
+      const body = checkData(data, 'data');
+      return this.send({ type: 'create', service, id: id ?? generateDocId(), data: body, mutationId: generateMutationId() }) as Promise<SyncDocument<T>>;
+    });
+  }
+
+  /** Reads a document; rejects with `not_found` when it is missing or deleted. */
+  get<T extends DocumentData = DocumentData>(service: string, id: string): Promise<SyncDocument<T>> {
+    return attempt(() => {
+      assertService(service);
+      assertDocId(id);
+      return this.send({ type: 'get', service, id }) as Promise<SyncDocument<T>>;
+    });
+  }
+
+  /** Overwrites the document's data. With `expectedRevision`, fails with `conflict` if the document moved on. */
+  replace<T extends DocumentData = DocumentData>(service: string, id: string, data: T, expectedRevision?: number): Promise<SyncDocument<T>> {
+    return this.write('replace', service, id, expectedRevision, () => ({ data: checkData(data, 'data') })) as Promise<SyncDocument<T>>;
+  }
+
+  /** Deep-merges `partial` (JSON Merge Patch: `null` removes a key, arrays replace). */
+  merge<T extends DocumentData = DocumentData>(service: string, id: string, partial: DocumentData, expectedRevision?: number): Promise<SyncDocument<T>> {
+    return this.write('merge', service, id, expectedRevision, () => ({ data: checkData(partial, 'partial') })) as Promise<SyncDocument<T>>;
+  }
+
+  /**
+   * Applies field operations in one revision, all or nothing: a record `{ path: value }` whose
+   * values may be `increment(n)`, `remove()` or `append(...items)`, or a list of `{ op, path, value }`.
+   */
+  mutate<T extends DocumentData = DocumentData>(
+    service: string,
+    id: string,
+    mutations: MutationRecord | MutationList,
+    expectedRevision?: number,
+  ): Promise<SyncDocument<T>> {
+    return this.write('mutate', service, id, expectedRevision, () => ({ ops: normalizeMutations(mutations) })) as Promise<SyncDocument<T>>;
+  }
+
+  /** Soft-deletes a document: later reads and writes answer `not_found`. */
+  async delete(service: string, id: string, expectedRevision?: number): Promise<void> {
+    await this.write('delete', service, id, expectedRevision, () => ({}));
+  }
+
+  private write(
+    type: 'replace' | 'merge' | 'mutate' | 'delete',
+    service: string,
+    id: string,
+    expectedRevision: number | undefined,
+    body: () => object,
+  ): Promise<SyncDocument | null> {
+    return attempt(() => {
+      assertService(service);
+      assertDocId(id);
+      const message = { type, service, id, mutationId: generateMutationId(), ...body() } as WithoutRid<ClientMessage> & {
+        expectedRevision?: number;
+      };
+      const revision = checkRevision(expectedRevision);
+      if (revision !== undefined) message.expectedRevision = revision;
+      return this.send(message) as Promise<SyncDocument | null>;
+    });
+  }
+}
