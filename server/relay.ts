@@ -78,6 +78,11 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     for (const [session, mode] of index.route(frames.topic, event, event.data)) session.sendRaw(frames.frame(mode));
   });
 
+  store.onEventGap(() => {
+    log('the event stream from Redis was interrupted: asking clients to reconnect and catch up');
+    for (const ws of wss.clients) ws.close(1012, 'events may have been missed: reconnect and catch up');
+  });
+
   const http: Server = createServer((req, res) => {
     if (req.url === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });

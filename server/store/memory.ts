@@ -48,6 +48,10 @@ class MemoryStore implements Store {
     this.listener = listener;
   }
 
+  onEventGap(): void {
+    // One process: events cannot be lost between the store and the relay.
+  }
+
   async close(): Promise<void> {
     this.docs.clear();
   }

@@ -57,9 +57,22 @@ export async function assertRedisJson(redis: Redis): Promise<void> {
 /** Connects to Redis, checks for RedisJSON and returns the store. */
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const settings = { ...DEFAULT_STORE_SETTINGS, ...stripUndefined(options) };
-  const base: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true };
+  // The instance id names this relay's connections (CLIENT LIST) and tags what it publishes.
+  const instance = randomBytes(6).toString('hex');
+  const base: RedisOptions = { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true, connectionName: `syncdoc:${instance}:cmd` };
   const cmd = (typeof options.redis === 'string' ? new Redis(options.redis, base) : new Redis({ ...base, ...options.redis })) as ScriptedRedis;
-  const sub = cmd.duplicate({ enableAutoPipelining: false });
+  const sub = cmd.duplicate({ enableAutoPipelining: false, connectionName: `syncdoc:${instance}:sub` });
+  // ioredis reports connection trouble as 'error' events (printed as "Unhandled error event"
+  // when nobody listens). Keep the first cause for the start-up message, then log changes.
+  let cause: string | undefined;
+  const log = options.log ?? (() => {});
+  let lastLogged = '';
+  for (const conn of [cmd, sub]) {
+    conn.on('error', (err: Error) => {
+      cause ??= err.message;
+      if (err.message !== lastLogged) log(`redis: ${(lastLogged = err.message)}`);
+    });
+  }
   try {
     await cmd.connect();
     await assertRedisJson(cmd);
@@ -67,11 +80,12 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   } catch (err) {
     cmd.disconnect();
     sub.disconnect();
-    const message = err instanceof Error ? err.message : String(err);
+    const own = err instanceof Error ? err.message : String(err);
+    const message = cause && own !== REDISJSON_MISSING ? cause : own;
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
   cmd.defineCommand('syncdocWrite', { numberOfKeys: 3, lua: lua('write') });
-  const store = new RedisStore(cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, options.log ?? (() => {}));
+  const store = new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
   await store.listen();
   return store;
 }
@@ -88,12 +102,12 @@ function describeTarget(redis: string | RedisOptions): string {
 class RedisStore implements Store {
   readonly kind = 'redis' as const;
   readonly durable = true;
-  /** Identifies this relay's messages on the shared channel (logs, tracing). */
-  readonly instance = randomBytes(6).toString('hex');
   private listener: (event: StoreEvent) => void = () => {};
   private readonly channel: string;
 
   constructor(
+    /** Identifies this relay's connections and its messages on the shared channel. */
+    readonly instance: string,
     private readonly cmd: ScriptedRedis,
     private readonly sub: Redis,
     private readonly prefix: string,
@@ -112,6 +126,14 @@ class RedisStore implements Store {
   async listen(): Promise<void> {
     this.sub.on('message', (_channel: string, message: string) => this.dispatch(message));
     await this.sub.subscribe(this.channel);
+    // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone.
+    this.sub.on('ready', () => this.gapListener());
+  }
+
+  private gapListener: () => void = () => {};
+
+  onEventGap(listener: () => void): void {
+    this.gapListener = listener;
   }
 
   private dispatch(message: string): void {

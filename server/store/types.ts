@@ -40,6 +40,8 @@ export interface Store {
   readonly kind: 'memory' | 'redis';
   /** Whether documents survive a restart of the relay. */
   readonly durable: boolean;
+  /** For shared stores: this relay's id on them (connection names, published messages). */
+  readonly instance?: string;
   create(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
   get(service: string, id: string): Promise<SyncDocument>;
   replace(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
@@ -54,6 +56,12 @@ export interface Store {
    * shared stores) any other, in revision order per document.
    */
   onEvent(listener: (event: StoreEvent) => void): void;
+  /**
+   * Registers the listener told when events may have been lost (the Redis subscriber
+   * connection dropped and came back). The relay then asks its clients to reconnect, which
+   * makes them catch up.
+   */
+  onEventGap(listener: () => void): void;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -136,7 +136,9 @@ function applyOne(tree: TreeEditor, m: MutationOp): void {
       if (current !== undefined && typeof current !== 'number') {
         throw invalid(`cannot increment ${formatPath(segments)}: it is ${describe(current)}, not a number`);
       }
-      tree.set(segments, (current ?? 0) + m.value);
+      const next = (current ?? 0) + m.value;
+      if (!Number.isFinite(next)) throw invalid(`cannot increment ${formatPath(segments)}: the result is not a finite number`);
+      tree.set(segments, next);
       return;
     }
     case 'append': {

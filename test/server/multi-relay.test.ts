@@ -3,9 +3,10 @@
  * after its connection was cut before the answer is applied once, whichever relay gets it.
  */
 import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { SyncDocument, SyncEvent } from '../../src/index.js';
-import { connect, eventually, freshPrefix, opened, startRelay } from '../helpers/relay.js';
+import { connect, eventually, freshPrefix, opened, redisUrl, startRelay } from '../helpers/relay.js';
 
 /** A raw WebSocket to a relay, past its welcome frame, with a queue of incoming messages. */
 async function rawSocket(url: string): Promise<{ ws: WebSocket; next: () => Promise<Record<string, unknown>> }> {
@@ -122,5 +123,26 @@ describe('several relays over one Redis', () => {
       { added: {}, removed: {}, changed: { n: { from: 0, to: 1 } } },
       { added: { extra: true }, removed: {}, changed: { n: { from: 1, to: 2 } } },
     ]);
+  });
+
+  it('when the relay loses its Redis subscription, its clients are asked to reconnect (and so catch up)', async () => {
+    const relay = await startRelay('redis', { keyPrefix: freshPrefix() });
+    const client = await opened(connect(relay));
+    const statuses: string[] = [];
+    client.on('status', (s) => statuses.push(s));
+    const admin = new Redis(redisUrl());
+    try {
+      // Only this relay's subscriber: other test files share this Redis.
+      const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+      const line = list.split('\n').find((l) => l.includes(`name=syncdoc:${relay.store.instance}:sub`));
+      const id = /\bid=(\d+)/.exec(line ?? '')?.[1];
+      expect(id).toBeDefined();
+      await admin.call('CLIENT', 'KILL', 'ID', id!);
+    } finally {
+      admin.disconnect();
+    }
+    await eventually(() => statuses.includes('reconnecting') && client.status === 'open', 10_000, 'a reconnect');
+    const doc = await client.sync.create('session', { after: 'gap' });
+    expect(doc.revision).toBe(1);
   });
 });

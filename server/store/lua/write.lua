@@ -76,163 +76,173 @@ local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
 local failure = nil -- {code, message} when the change cannot apply
 local before = {}
 
-if op == 'create' then
-  redis.call('JSON.SET', KEYS[1], '$', '{"rev":1,"deleted":false,"createdAt":' .. fmt(now) ..
-    ',"updatedAt":' .. fmt(now) .. ',"data":' .. ARGV[11] .. '}')
-  createdAt = now
-  paths[1], jpaths[1] = '', '$.data'
-  before = {'[]'}
-elseif op == 'replace' then
-  paths[1], jpaths[1] = '', '$.data'
-  before = readAll()
-  redis.call('JSON.SET', KEYS[1], '$.data', ARGV[11])
-elseif op == 'merge' then
-  local n = tonumber(ARGV[12])
-  if n < 0 then -- a key that cannot be named in a JSONPath: cover the whole document
+-- The change itself. redis.call raises on a command error (say, NUMINCRBY overflowing), and
+-- scripts do not roll back, so the change runs under pcall and a failure restores the
+-- covering paths below.
+local function apply()
+  if op == 'create' then
+    redis.call('JSON.SET', KEYS[1], '$', '{"rev":1,"deleted":false,"createdAt":' .. fmt(now) ..
+      ',"updatedAt":' .. fmt(now) .. ',"data":' .. ARGV[11] .. '}')
+    createdAt = now
     paths[1], jpaths[1] = '', '$.data'
-  end
-  for i = 1, n do
-    paths[i], jpaths[i] = pkey(ARGV[12 + i]), '$.data' .. jkey(ARGV[12 + i])
-  end
-  before = readAll()
-  redis.call('JSON.MERGE', KEYS[1], '$.data', ARGV[11])
-elseif op == 'mutate' then
-  -- Parse the ops.
-  local ops, a = {}, 12
-  for i = 1, tonumber(ARGV[11]) do
-    local o = { name = ARGV[a], segs = {} }
-    local nseg = tonumber(ARGV[a + 1])
-    for s = 1, nseg do o.segs[s] = ARGV[a + 1 + s] end
-    o.value = ARGV[a + 2 + nseg]
-    a = a + 3 + nseg
-    ops[i] = o
-  end
-  -- Pass 1, on the state before any op: each op's covering path is its own path, cut at the
-  -- first missing step (a created parent counts as added whole) or at an array that the op
-  -- splices or grows (its later indices shift, so the whole array is compared).
-  local cover = {}
-  for _, o in ipairs(ops) do
-    local jp, kept, cutjp = '$.data', 0, '$.data'
-    for s, seg in ipairs(o.segs) do
-      local ty = jtype(jp)
-      if ty == 'array' then
-        local idx = index(seg)
-        if not idx then break end
-        if idx >= redis.call('JSON.ARRLEN', KEYS[1], jp)[1] or (s == #o.segs and o.name == 'remove') then break end
-        jp = jp .. '[' .. seg .. ']'
-      elseif ty == 'object' then
-        jp = jp .. jkey(seg)
-        if not jtype(jp) then kept, cutjp = s, jp; break end
-      else
-        break
-      end
-      kept, cutjp = s, jp
+    before = {'[]'}
+  elseif op == 'replace' then
+    paths[1], jpaths[1] = '', '$.data'
+    before = readAll()
+    redis.call('JSON.SET', KEYS[1], '$.data', ARGV[11])
+  elseif op == 'merge' then
+    local n = tonumber(ARGV[12])
+    if n < 0 then -- a key that cannot be named in a JSONPath: cover the whole document
+      paths[1], jpaths[1] = '', '$.data'
     end
-    cover[#cover + 1] = { n = kept, jp = cutjp, segs = o.segs }
-  end
-  -- Keep only covering paths that no other one contains.
-  table.sort(cover, function(x, y) return x.n < y.n end)
-  local kept = {}
-  for _, c in ipairs(cover) do
-    local inside = false
-    for _, k in ipairs(kept) do
-      local prefix = true
-      for s = 1, k.n do if k.segs[s] ~= c.segs[s] then prefix = false; break end end
-      if prefix then inside = true; break end
+    for i = 1, n do
+      paths[i], jpaths[i] = pkey(ARGV[12 + i]), '$.data' .. jkey(ARGV[12 + i])
     end
-    if not inside then kept[#kept + 1] = c end
-  end
-  for i, c in ipairs(kept) do
-    local parts = {}
-    for s = 1, c.n do parts[s] = pkey(c.segs[s]) end
-    paths[i], jpaths[i] = table.concat(parts, '.'), c.jp
-  end
-  before = readAll()
-  -- Pass 2: apply in order on the live state.
-  local function display(segs, upto)
-    local parts = {}
-    for s = 1, upto do parts[s] = pkey(segs[s]) end
-    return table.concat(parts, '.')
-  end
-  for _, o in ipairs(ops) do
-    local jp = '$.data'
-    local n = #o.segs
-    for s = 1, n - 1 do -- walk to the parent, creating missing objects for set/increment/append
-      local seg = o.segs[s]
-      local ty = jtype(jp)
-      local step
-      if ty == 'array' then
-        if not index(seg) then
-          failure = {'invalid', display(o.segs, s) .. ' is not an index of the array at ' .. display(o.segs, s - 1)}
-          break
-        end
-        step = jp .. '[' .. seg .. ']'
-        if not jtype(step) then
-          if o.name == 'remove' then jp = nil; break end
-          failure = {'invalid', display(o.segs, s) .. ' is past the end of the array'}
-          break
-        end
-      elseif ty == 'object' then
-        step = jp .. jkey(seg)
-        if not jtype(step) then
-          if o.name == 'remove' then jp = nil; break end
-          redis.call('JSON.SET', KEYS[1], step, '{}')
-        end
-      else
-        if o.name == 'remove' then jp = nil; break end
-        failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, s - 1) .. ' is a ' .. ty}
-        break
-      end
-      jp = step
+    before = readAll()
+    redis.call('JSON.MERGE', KEYS[1], '$.data', ARGV[11])
+  elseif op == 'mutate' then
+    -- Parse the ops.
+    local ops, a = {}, 12
+    for i = 1, tonumber(ARGV[11]) do
+      local o = { name = ARGV[a], segs = {} }
+      local nseg = tonumber(ARGV[a + 1])
+      for s = 1, nseg do o.segs[s] = ARGV[a + 1 + s] end
+      o.value = ARGV[a + 2 + nseg]
+      a = a + 3 + nseg
+      ops[i] = o
     end
-    if failure then break end
-    if jp then
-      local seg = o.segs[n]
-      local ptype = jtype(jp)
-      local target
-      if ptype == 'array' then
-        local idx = index(seg)
-        local len = redis.call('JSON.ARRLEN', KEYS[1], jp)[1]
-        if o.name == 'remove' then
-          if idx and idx < len then target = jp .. '[' .. seg .. ']' end
-        elseif o.name == 'set' and idx == len then
-          redis.call('JSON.ARRAPPEND', KEYS[1], jp, o.value)
-        elseif idx and idx < len then
-          target = jp .. '[' .. seg .. ']'
+    -- Pass 1, on the state before any op: each op's covering path is its own path, cut at the
+    -- first missing step (a created parent counts as added whole) or at an array that the op
+    -- splices or grows (its later indices shift, so the whole array is compared).
+    local cover = {}
+    for _, o in ipairs(ops) do
+      local jp, kept, cutjp = '$.data', 0, '$.data'
+      for s, seg in ipairs(o.segs) do
+        local ty = jtype(jp)
+        if ty == 'array' then
+          local idx = index(seg)
+          if not idx then break end
+          if idx >= redis.call('JSON.ARRLEN', KEYS[1], jp)[1] or (s == #o.segs and o.name == 'remove') then break end
+          jp = jp .. '[' .. seg .. ']'
+        elseif ty == 'object' then
+          jp = jp .. jkey(seg)
+          if not jtype(jp) then kept, cutjp = s, jp; break end
         else
-          failure = {'invalid', display(o.segs, n) .. ': "' .. seg .. '" is not an index within the array (length ' .. len .. ')'}
           break
         end
-      elseif ptype == 'object' then
-        target = jp .. jkey(seg)
-      elseif o.name ~= 'remove' then
-        failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, n - 1) .. ' is a ' .. tostring(ptype)}
-        break
+        kept, cutjp = s, jp
       end
-      if target then
-        if o.name == 'set' then
-          redis.call('JSON.SET', KEYS[1], target, o.value)
-        elseif o.name == 'remove' then
-          redis.call('JSON.DEL', KEYS[1], target)
+      cover[#cover + 1] = { n = kept, jp = cutjp, segs = o.segs }
+    end
+    -- Keep only covering paths that no other one contains.
+    table.sort(cover, function(x, y) return x.n < y.n end)
+    local kept = {}
+    for _, c in ipairs(cover) do
+      local inside = false
+      for _, k in ipairs(kept) do
+        local prefix = true
+        for s = 1, k.n do if k.segs[s] ~= c.segs[s] then prefix = false; break end end
+        if prefix then inside = true; break end
+      end
+      if not inside then kept[#kept + 1] = c end
+    end
+    for i, c in ipairs(kept) do
+      local parts = {}
+      for s = 1, c.n do parts[s] = pkey(c.segs[s]) end
+      paths[i], jpaths[i] = table.concat(parts, '.'), c.jp
+    end
+    before = readAll()
+    -- Pass 2: apply in order on the live state.
+    local function display(segs, upto)
+      local parts = {}
+      for s = 1, upto do parts[s] = pkey(segs[s]) end
+      return table.concat(parts, '.')
+    end
+    for _, o in ipairs(ops) do
+      local jp = '$.data'
+      local n = #o.segs
+      for s = 1, n - 1 do -- walk to the parent, creating missing objects for set/increment/append
+        local seg = o.segs[s]
+        local ty = jtype(jp)
+        local step
+        if ty == 'array' then
+          if not index(seg) then
+            failure = {'invalid', display(o.segs, s) .. ' is not an index of the array at ' .. display(o.segs, s - 1)}
+            break
+          end
+          step = jp .. '[' .. seg .. ']'
+          if not jtype(step) then
+            if o.name == 'remove' then jp = nil; break end
+            failure = {'invalid', display(o.segs, s) .. ' is past the end of the array'}
+            break
+          end
+        elseif ty == 'object' then
+          step = jp .. jkey(seg)
+          if not jtype(step) then
+            if o.name == 'remove' then jp = nil; break end
+            redis.call('JSON.SET', KEYS[1], step, '{}')
+          end
         else
-          local ty = jtype(target)
-          if o.name == 'increment' then
-            if not ty then redis.call('JSON.SET', KEYS[1], target, o.value)
-            elseif ty == 'integer' or ty == 'number' then redis.call('JSON.NUMINCRBY', KEYS[1], target, o.value)
-            else failure = {'invalid', 'cannot increment ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not a number'}; break end
-          else -- append
-            if not ty then redis.call('JSON.SET', KEYS[1], target, '[' .. o.value .. ']')
-            elseif ty == 'array' then redis.call('JSON.ARRAPPEND', KEYS[1], target, o.value)
-            else failure = {'invalid', 'cannot append to ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not an array'}; break end
+          if o.name == 'remove' then jp = nil; break end
+          failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, s - 1) .. ' is a ' .. ty}
+          break
+        end
+        jp = step
+      end
+      if failure then break end
+      if jp then
+        local seg = o.segs[n]
+        local ptype = jtype(jp)
+        local target
+        if ptype == 'array' then
+          local idx = index(seg)
+          local len = redis.call('JSON.ARRLEN', KEYS[1], jp)[1]
+          if o.name == 'remove' then
+            if idx and idx < len then target = jp .. '[' .. seg .. ']' end
+          elseif o.name == 'set' and idx == len then
+            redis.call('JSON.ARRAPPEND', KEYS[1], jp, o.value)
+          elseif idx and idx < len then
+            target = jp .. '[' .. seg .. ']'
+          else
+            failure = {'invalid', display(o.segs, n) .. ': "' .. seg .. '" is not an index within the array (length ' .. len .. ')'}
+            break
+          end
+        elseif ptype == 'object' then
+          target = jp .. jkey(seg)
+        elseif o.name ~= 'remove' then
+          failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, n - 1) .. ' is a ' .. tostring(ptype)}
+          break
+        end
+        if target then
+          if o.name == 'set' then
+            redis.call('JSON.SET', KEYS[1], target, o.value)
+          elseif o.name == 'remove' then
+            redis.call('JSON.DEL', KEYS[1], target)
+          else
+            local ty = jtype(target)
+            if o.name == 'increment' then
+              if not ty then redis.call('JSON.SET', KEYS[1], target, o.value)
+              elseif ty == 'integer' or ty == 'number' then redis.call('JSON.NUMINCRBY', KEYS[1], target, o.value)
+              else failure = {'invalid', 'cannot increment ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not a number'}; break end
+            else -- append
+              if not ty then redis.call('JSON.SET', KEYS[1], target, '[' .. o.value .. ']')
+              elseif ty == 'array' then redis.call('JSON.ARRAPPEND', KEYS[1], target, o.value)
+              else failure = {'invalid', 'cannot append to ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not an array'}; break end
+            end
           end
         end
       end
     end
+  elseif op == 'delete' then
+    paths[1], jpaths[1] = '', '$.data'
+    before = readAll()
+    redis.call('JSON.SET', KEYS[1], '$.deleted', 'true')
   end
-elseif op == 'delete' then
-  paths[1], jpaths[1] = '', '$.data'
-  before = readAll()
-  redis.call('JSON.SET', KEYS[1], '$.deleted', 'true')
+end
+local applied, err = pcall(apply)
+if not applied then
+  local reason = type(err) == 'table' and err.err or tostring(err)
+  failure = failure or {'invalid', 'the change cannot apply: ' .. tostring(reason)}
 end
 
 -- Scripts do not roll back on error, so a failed mutate or an oversized result puts every
@@ -240,7 +250,8 @@ end
 local function restore()
   if op == 'create' then redis.call('DEL', KEYS[1]); return end
   for i, jp in ipairs(jpaths) do
-    if before[i] == '[]' then
+    if before[i] == nil then -- failed before reading: nothing was written under this path
+    elseif before[i] == '[]' then
       redis.call('JSON.DEL', KEYS[1], jp)
     else
       redis.call('JSON.SET', KEYS[1], jp, before[i]:sub(2, -2))
