@@ -72,7 +72,10 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
 
   const instance = randomBytes(6).toString('hex');
   const index = new SubscriptionIndex<Session>();
-  const ctx = { store, index, limits, instance, log };
+  // Frames are size-checked against the document limit after parsing (with a typed reply);
+  // this cap, also announced to clients, only stops abuse.
+  const maxFrameBytes = Math.max(4 * limits.maxDocumentBytes, 1 << 20);
+  const ctx = { store, index, limits, maxFrameBytes, instance, log };
   store.onEvent((event: StoreEvent) => {
     const frames = new EventFrames(event);
     for (const [session, mode] of index.route(frames.topic, event, event.data)) session.sendRaw(frames.frame(mode));
@@ -92,8 +95,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     res.writeHead(404, { 'content-type': 'text/plain' });
     res.end('syncdoc relay: connect with a WebSocket, or GET /health\n');
   });
-  // Frames are size-checked by the session (with a typed reply); this cap only stops abuse.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(4 * limits.maxDocumentBytes, 1 << 20) });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
   http.on('upgrade', (req, socket, head) => {
     void (async () => {
       try {

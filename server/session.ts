@@ -23,6 +23,8 @@ export interface SessionContext {
   store: Store;
   index: SubscriptionIndex<Session>;
   limits: DocumentLimits;
+  /** Largest frame the socket accepts (bigger ones close it with 1009). */
+  maxFrameBytes: number;
   instance: string;
   log: (line: string) => void;
 }
@@ -40,7 +42,7 @@ export class Session {
     private readonly socket: WebSocket,
     private readonly ctx: SessionContext,
   ) {
-    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1 });
+    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1, limits: { ...ctx.limits, maxFrameBytes: ctx.maxFrameBytes } });
   }
 
   /** Sends bytes already serialized as a text frame (events: one buffer for many sockets). */
@@ -76,12 +78,6 @@ export class Session {
       return;
     }
     const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
-    // Cheap size guard before parsing: a frame far over the document limit is refused whole.
-    if (text.length > this.ctx.limits.maxDocumentBytes * 2 + 65536) {
-      const rid = /^\s*\{[^{]*?"rid"\s*:\s*(\d{1,15})/.exec(text.slice(0, 256));
-      this.fail(rid ? Number(rid[1]) : null, new SyncError('too_large', `frame of ${text.length} characters is over the limit`));
-      return;
-    }
     let message: ClientMessage;
     try {
       message = parseClientMessage(text, this.ctx.limits);

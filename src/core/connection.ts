@@ -3,7 +3,7 @@
  * Internal states map onto the small public {@link ConnectionStatus}.
  */
 import ReconnectingWebSocket from 'partysocket/ws';
-import type { ServerMessage } from '../protocol/index.js';
+import type { RelayLimits, ServerMessage } from '../protocol/index.js';
 import { Emitter } from './emitter.js';
 
 /** The connection as users see it. */
@@ -43,6 +43,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private socket: ReconnectingWebSocket | undefined;
   private state: ConnectionStatus = 'closed';
   private everOpened = false;
+  /** What the relay announced in its last welcome. */
+  limits: RelayLimits | undefined;
 
   constructor(private readonly options: ConnectionOptions) {
     super();
@@ -91,6 +93,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       }
       if (message.type === 'welcome') {
         this.everOpened = true;
+        this.limits = message.limits;
         this.setState('open');
         this.emit('ready', undefined);
         return;

@@ -45,13 +45,28 @@ export class RequestTracker {
       }, this.timeoutMs);
       const entry: Pending = { frame, resolve, reject, timer, sent: false };
       this.pending.set(rid, entry);
-      entry.sent = this.connection.send(frame);
+      this.transmit(rid, entry);
     });
   }
 
   /** Sends again every request not yet answered (after a reconnect), oldest first. */
   resendAll(): void {
-    for (const p of this.pending.values()) p.sent = this.connection.send(p.frame) || p.sent;
+    for (const [rid, p] of this.pending) this.transmit(rid, p);
+  }
+
+  /**
+   * Sends when open. A frame over the relay's announced limit fails here with `too_large`:
+   * sent, it would only close the socket, and the resend after reconnecting would do it again.
+   */
+  private transmit(rid: number, p: Pending): void {
+    const max = this.connection.limits?.maxFrameBytes;
+    if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
+      this.pending.delete(rid);
+      clearTimeout(p.timer);
+      p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
+      return;
+    }
+    p.sent = this.connection.send(p.frame) || p.sent;
   }
 
   /** Settles the request an answer is for; answers for unknown rids are ignored. */

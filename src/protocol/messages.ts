@@ -102,6 +102,18 @@ export interface WelcomeMessage {
   instance: string;
   /** Protocol version, bumped on incompatible change. */
   protocol: 1;
+  /** The relay's limits, so clients refuse what would be refused (or cut) anyway. */
+  limits: RelayLimits;
+}
+
+/** Limits a relay announces in its welcome. */
+export interface RelayLimits {
+  /** Largest serialized document, in bytes. */
+  maxDocumentBytes: number;
+  /** Deepest nesting. */
+  maxDepth: number;
+  /** Largest frame the relay reads; a bigger one closes the connection. */
+  maxFrameBytes: number;
 }
 /** A successful answer. `result` is a document, `null` (delete, unsubscribe, ping) or a catch-up. */
 export interface ResultMessage {

@@ -300,6 +300,13 @@ describe.each(STORES)('Sync Client contract (%s store)', (kind) => {
       expect(Object.keys(after.data)).toEqual(['half']);
     });
 
+    it('refuses a request over the relay\'s frame limit on the client, without cutting the connection', async () => {
+      const err = await rejection(c.sync.create('session', { huge: 'h'.repeat(2 * 1024 * 1024) }));
+      expect(err).toMatchObject({ status: 413, code: 'too_large' });
+      expect(c.status).toBe('open');
+      await expect(c.sync.create('session', { small: true })).resolves.toMatchObject({ revision: 1 });
+    });
+
     it('refuses values that are not JSON', async () => {
       for (const bad of [{ f: () => 1 }, { n: Number.NaN }, { i: Infinity }, { u: undefined }, { b: BigInt(1) }]) {
         expect(await rejection(c.sync.create('session', bad as never))).toMatchObject({ code: 'invalid' });
