@@ -43,6 +43,8 @@ export class Connection extends Emitter<ConnectionEvents> {
   private socket: ReconnectingWebSocket | undefined;
   private state: ConnectionStatus = 'closed';
   private everOpened = false;
+  /** The relay has welcomed this socket: frames may go out. */
+  private ready = false;
   /** What the relay announced in its last welcome. */
   limits: RelayLimits | undefined;
 
@@ -94,14 +96,17 @@ export class Connection extends Emitter<ConnectionEvents> {
       if (message.type === 'welcome') {
         this.everOpened = true;
         this.limits = message.limits;
-        this.setState('open');
+        this.ready = true;
+        // Resubscribe and resend first, so 'open' listeners (catch-up) run after them.
         this.emit('ready', undefined);
+        this.setState('open');
         return;
       }
       this.emit('message', message);
     });
     socket.addEventListener('close', () => {
       if (this.socket !== socket) return;
+      this.ready = false;
       const willRetry = this.options.reconnection && socket.shouldReconnect;
       this.setState(willRetry ? 'reconnecting' : 'closed');
       if (!willRetry) this.socket = undefined;
@@ -110,7 +115,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
   /** Sends a frame when open; answers whether it went out. */
   send(frame: string): boolean {
-    if (this.state !== 'open' || !this.socket || this.socket.readyState !== 1) return false;
+    if (!this.ready || !this.socket || this.socket.readyState !== 1) return false;
     this.socket.send(frame);
     return true;
   }
@@ -120,10 +125,11 @@ export class Connection extends Emitter<ConnectionEvents> {
     this.socket?.reconnect();
   }
 
-  /** Closes for good. */
+  /** Closes the socket and stays closed until {@link Connection.open}. */
   close(): void {
     const socket = this.socket;
     this.socket = undefined;
+    this.ready = false;
     socket?.close(1000, 'client closed');
     this.setState('closed');
   }

@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type WebSocketClass } from './connection.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
-import { RequestTracker, type WithoutRid } from './requests.js';
+import { type RequestOptions, RequestTracker, type WithoutRid } from './requests.js';
 import { SyncClient } from './sync-client.js';
 import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 
@@ -88,7 +88,10 @@ export class RealtimeClient {
     });
     this.requests = new RequestTracker(this.connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
-    this.connection.on('status', (status) => this.emitter.emit('status', status));
+    this.connection.on('status', (status) => {
+      if (status !== 'open') this.requests.pauseQueued();
+      this.emitter.emit('status', status);
+    });
     this.connection.on('ready', () => {
       // Subscriptions first, so no event of a resent write is missed.
       for (const [sub, s] of this.subscriptions) this.sendSubscribe(sub, s);
@@ -116,11 +119,15 @@ export class RealtimeClient {
     this.connection.open();
   }
 
-  /** @internal Sends one request; used by the Sync Client and the React layer. */
-  request(message: WithoutRid<ClientMessage>): Promise<ResultMessage['result']> {
+  /**
+   * @internal Sends one request; used by the Sync Client and the document cache. With
+   * `queueWhileOffline`, the timeout only runs while the request is on the wire, so a write made
+   * offline waits for the connection however long that takes.
+   */
+  request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     if (this.closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
-    this.connection.open();
-    return this.requests.request(message);
+    if (!options.queueWhileOffline) this.connection.open();
+    return this.requests.request(message, options);
   }
 
   /**
@@ -184,9 +191,17 @@ export class RealtimeClient {
     return this.request({ type: 'catchup', service, id, since }) as Promise<CatchUpResult>;
   }
 
-  /** Drops the socket and reconnects (for tests and "go offline" demos); calls in flight are resent. */
+  /** Drops the socket and reconnects at once; calls in flight are resent. */
   reconnect(): void {
     this.connection.reconnect();
+  }
+
+  /**
+   * Goes offline until {@link RealtimeClient.connect}: the socket closes, subscriptions are
+   * kept, and calls made meanwhile wait (then fail with `unavailable` after `requestTimeout`).
+   */
+  disconnect(): void {
+    this.connection.close();
   }
 
   /** Closes the connection for good; calls still waiting fail with `unavailable`. */

@@ -7,11 +7,19 @@
 import { type ClientMessage, type ResultMessage, type ErrorMessage, SyncError } from '../protocol/index.js';
 import type { Connection } from './connection.js';
 
+/** How one request waits. */
+export interface RequestOptions {
+  /** Time the answer from when the frame goes out (not from the call), so offline writes wait. */
+  queueWhileOffline?: boolean;
+}
+
 type Pending = {
   frame: string;
+  type: string;
+  queueWhileOffline: boolean;
   resolve: (result: ResultMessage['result']) => void;
   reject: (err: SyncError) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
   sent: boolean;
 };
 
@@ -29,24 +37,37 @@ export class RequestTracker {
   ) {}
 
   /** Sends one request; resolves with its result or rejects with a {@link SyncError}. */
-  request(message: WithoutRid<ClientMessage>): Promise<ResultMessage['result']> {
+  request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     const rid = this.nextRid++;
     const frame = JSON.stringify({ ...message, rid });
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const p = this.pending.get(rid);
-        if (!p) return;
-        this.pending.delete(rid);
-        reject(
-          p.sent && this.connection.status === 'open'
-            ? new SyncError('timeout', `the relay did not answer ${message.type} within ${this.timeoutMs} ms`)
-            : new SyncError('unavailable', `the relay could not be reached within ${this.timeoutMs} ms (${message.type})`),
-        );
-      }, this.timeoutMs);
-      const entry: Pending = { frame, resolve, reject, timer, sent: false };
+      const entry: Pending = {
+        frame,
+        type: message.type,
+        queueWhileOffline: options.queueWhileOffline ?? false,
+        resolve,
+        reject,
+        timer: undefined,
+        sent: false,
+      };
       this.pending.set(rid, entry);
+      if (!entry.queueWhileOffline) this.arm(rid, entry);
       this.transmit(rid, entry);
     });
+  }
+
+  /** (Re)starts the answer timer of one request. */
+  private arm(rid: number, p: Pending): void {
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      if (this.pending.get(rid) !== p) return;
+      this.pending.delete(rid);
+      p.reject(
+        p.sent && this.connection.status === 'open'
+          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${this.timeoutMs} ms`)
+          : new SyncError('unavailable', `the relay could not be reached within ${this.timeoutMs} ms (${p.type})`),
+      );
+    }, this.timeoutMs);
   }
 
   /** Sends again every request not yet answered (after a reconnect), oldest first. */
@@ -66,7 +87,9 @@ export class RequestTracker {
       p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
       return;
     }
-    p.sent = this.connection.send(p.frame) || p.sent;
+    const sent = this.connection.send(p.frame);
+    p.sent ||= sent;
+    if (sent && p.queueWhileOffline) this.arm(rid, p);
   }
 
   /** Settles the request an answer is for; answers for unknown rids are ignored. */
@@ -78,6 +101,15 @@ export class RequestTracker {
     clearTimeout(p.timer);
     if (message.type === 'result') p.resolve(message.result);
     else p.reject(SyncError.from(message.error));
+  }
+
+  /** The connection dropped: offline-queued requests stop their timers until they are resent. */
+  pauseQueued(): void {
+    for (const p of this.pending.values()) {
+      if (!p.queueWhileOffline) continue;
+      clearTimeout(p.timer);
+      p.timer = undefined;
+    }
   }
 
   /** Fails everything in flight (the client was closed). */
