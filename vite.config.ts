@@ -27,6 +27,7 @@ export default defineConfig({
     lib: {
       entry: {
         index: 'src/index.ts',
+        react: 'src/react.ts',
         server: 'server/index.ts',
         cli: 'server/cli.ts',
       },

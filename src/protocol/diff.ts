@@ -92,3 +92,63 @@ export function applyDiff<T extends Record<string, unknown>>(data: T, diff: Sync
   for (const [segments, value] of byIndex(parse(diff.added), false)) tree.set(segments, value as JsonValue);
   return tree.root as unknown as T;
 }
+
+/**
+ * Applies a diff in place: `target` is changed (an Immer draft, typically, so that untouched
+ * subtrees keep their identity). Same order as {@link applyDiff}.
+ */
+export function applyDiffInPlace(target: Record<string, unknown>, diff: SyncDiff): void {
+  const parse = (part: Record<string, unknown>) => Object.keys(part).map((p): [string[], unknown] => [parsePath(p), part[p]]);
+  for (const [segments] of byIndex(parse(diff.removed), true)) removeIn(target, segments);
+  for (const path of Object.keys(diff.changed)) setIn(target, parsePath(path), diff.changed[path]!.to);
+  for (const [segments, value] of byIndex(parse(diff.added), false)) setIn(target, segments, value);
+}
+
+type Mutable = Record<string, unknown> | unknown[];
+
+function step(container: Mutable, key: string): unknown {
+  if (Array.isArray(container)) {
+    const i = arrayIndex(key);
+    return i === undefined ? undefined : container[i];
+  }
+  return hasOwn(container, key) ? container[key] : undefined;
+}
+
+function setIn(root: Record<string, unknown>, segments: string[], value: unknown): void {
+  let current: Mutable = root;
+  for (let i = 0; i < segments.length - 1; i++) {
+    let next = step(current, segments[i]!);
+    if (typeof next !== 'object' || next === null) {
+      next = {};
+      put(current, segments[i]!, next);
+    }
+    current = next as Mutable;
+  }
+  put(current, segments[segments.length - 1]!, value);
+}
+
+function put(container: Mutable, key: string, value: unknown): void {
+  if (Array.isArray(container)) {
+    const i = arrayIndex(key);
+    if (i !== undefined && i <= container.length) container[i] = value;
+    return;
+  }
+  // Plain assignment: Immer drafts refuse defineProperty. `__proto__` never appears in a diff
+  // (documents cannot hold it), and is skipped so it can never reach a prototype.
+  if (key !== '__proto__') (container as Record<string, unknown>)[key] = value;
+}
+
+function removeIn(root: Record<string, unknown>, segments: string[]): void {
+  let current: unknown = root;
+  for (let i = 0; i < segments.length - 1; i++) {
+    current = typeof current === 'object' && current !== null ? step(current as Mutable, segments[i]!) : undefined;
+  }
+  if (typeof current !== 'object' || current === null) return;
+  const key = segments[segments.length - 1]!;
+  if (Array.isArray(current)) {
+    const i = arrayIndex(key);
+    if (i !== undefined && i < current.length) current.splice(i, 1);
+  } else {
+    delete (current as Record<string, unknown>)[key];
+  }
+}

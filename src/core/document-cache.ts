@@ -1,0 +1,98 @@
+/**
+ * The client-side document cache: one {@link DocumentEntry} per (service, id), shared by every
+ * reader, reference-counted and released a short while after the last reader leaves. It routes
+ * the connection's events to entries and makes them catch up after a reconnect.
+ */
+import { assertDocId, assertDocumentData, assertService, DEFAULT_LIMITS, type JsonObject } from '../protocol/index.js';
+import { type DocumentActions, documentActions } from './document-actions.js';
+import { DocumentEntry } from './document-entry.js';
+import type { DocumentTransport } from './document-transport.js';
+
+/** Options of a {@link DocumentCache}. */
+export interface DocumentCacheOptions {
+  /** How long an entry nobody reads is kept (ms), so a quick remount reuses it. Default 1000. */
+  gcTime?: number;
+  /** Conflict retries of `update` (default 3). */
+  updateRetries?: number;
+}
+
+const key = (service: string, id: string) => `${service}\u0000${id}`;
+
+/** Documents of one connection. */
+export class DocumentCache {
+  private readonly entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
+  private readonly timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
+  private offline = false;
+  private readonly gcTime: number;
+  private readonly retries: number;
+
+  constructor(
+    private readonly transport: DocumentTransport,
+    options: DocumentCacheOptions = {},
+  ) {
+    this.gcTime = options.gcTime ?? 1000;
+    this.retries = options.updateRetries ?? 3;
+    transport.on('event', (event) => this.entries.get(key(event.metadata.service, event.metadata.id))?.entry.receive(event));
+    transport.on('status', (status) => {
+      if (status !== 'open') {
+        this.offline = true;
+        return;
+      }
+      if (!this.offline) return;
+      this.offline = false;
+      for (const { entry } of this.entries.values()) entry.reconnected();
+    });
+  }
+
+  /**
+   * The entry of a document and its write methods. `create` is the data to create it with when
+   * it does not exist (used by the first reader only).
+   */
+  document<T>(service: string, id: string, create?: Record<string, unknown>): { entry: DocumentEntry; actions: DocumentActions<T> } {
+    assertService(service);
+    assertDocId(id);
+    if (create !== undefined) assertDocumentData(create, DEFAULT_LIMITS, 'create');
+    const k = key(service, id);
+    let found = this.entries.get(k);
+    if (!found) {
+      const entry = new DocumentEntry(service, id, this.transport, { create: create as JsonObject | undefined }, (e) => this.idle(e));
+      found = { entry, actions: documentActions(entry, this.retries) };
+      this.entries.set(k, found);
+      this.idle(entry); // dropped unless a reader subscribes within gcTime
+      return found as { entry: DocumentEntry; actions: DocumentActions<T> };
+    }
+    const timer = this.timers.get(found.entry);
+    if (timer) {
+      clearTimeout(timer);
+      this.timers.delete(found.entry);
+    }
+    return found as { entry: DocumentEntry; actions: DocumentActions<T> };
+  }
+
+  /** Number of cached documents (for tests and devtools). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private idle(entry: DocumentEntry): void {
+    if (this.timers.has(entry)) return;
+    this.timers.set(
+      entry,
+      setTimeout(() => {
+        this.timers.delete(entry);
+        if (!entry.idle) return; // a reader came back, or writes are still pending (checked again when they settle)
+        entry.dispose();
+        this.entries.delete(key(entry.service, entry.id));
+      }, this.gcTime),
+    );
+  }
+}
+
+const caches = new WeakMap<DocumentTransport, DocumentCache>();
+
+/** The cache of a connection, made on first use, so every hook on one client shares it. */
+export function documentCache(transport: DocumentTransport, options?: DocumentCacheOptions): DocumentCache {
+  let cache = caches.get(transport);
+  if (!cache) caches.set(transport, (cache = new DocumentCache(transport, options)));
+  return cache;
+}

@@ -1,0 +1,403 @@
+/**
+ * One document in the client cache: the confirmed server state (revision + frozen data), the
+ * queue of local writes on top of it, and the snapshot readers see. Incoming diffs are applied
+ * in revision order with Immer; a gap triggers catch-up. Local writes go out one at a time, so
+ * each `update` is built against the latest confirmed state; a failed write is dropped from the
+ * queue (rolled back) while the others stay, re-applied on the new confirmed state.
+ */
+import { produce } from 'immer';
+import {
+  type CatchUpResult,
+  type ChangeRecord,
+  type JsonObject,
+  type SyncDocument,
+  type SyncEvent,
+  SyncError,
+  applyDiffInPlace,
+} from '../protocol/index.js';
+import type { DocumentTransport } from './document-transport.js';
+import { type PendingMutation } from './pending-mutation.js';
+import { replaceEqualDeep } from './structural-sharing.js';
+
+/** Where a document stands, as hooks show it. */
+export type DocumentStatus = 'loading' | 'ready' | 'not-found' | 'deleted' | 'error';
+
+/** What readers see; the same object until something visible changes. */
+export interface DocumentSnapshot<T = Record<string, unknown>> {
+  /** `loading` until the first answer; `ready` with data; `not-found`, `deleted` or `error`. */
+  status: DocumentStatus;
+  /** The visible data: the confirmed state with pending local writes applied. */
+  data: T | undefined;
+  /** The confirmed server revision the visible data is based on. */
+  revision: number | undefined;
+  /** Local writes not yet acknowledged. */
+  pending: number;
+  /** The error behind `status: 'error'`. */
+  error: SyncError | undefined;
+}
+
+interface Confirmed {
+  revision: number;
+  data: JsonObject;
+  deleted: boolean;
+}
+
+/** Settings of an entry. */
+export interface EntrySettings {
+  /** Data to create the document with when it does not exist. */
+  create?: JsonObject | undefined;
+}
+
+/** One cached document. */
+export class DocumentEntry {
+  private confirmed: Confirmed | undefined;
+  private status: DocumentStatus = 'loading';
+  private error: SyncError | undefined;
+  private readonly queue: PendingMutation[] = [];
+  private inflight: PendingMutation | undefined;
+  /** Events that arrived ahead of the confirmed revision, by revision. */
+  private readonly early = new Map<number, SyncEvent>();
+  private catchingUp = false;
+  private catchUpAgain = false;
+  private subId: string | undefined;
+  private readonly listeners = new Set<() => void>();
+  private snapshot: DocumentSnapshot;
+  private loadWaiters: Array<() => void> = [];
+  /** Observers of internals (the devtools panel). */
+  readonly activity: Array<{ at: number; kind: 'event' | 'rollback' | 'catch-up' | 'ack'; detail: string }> = [];
+
+  constructor(
+    readonly service: string,
+    readonly id: string,
+    private readonly transport: DocumentTransport,
+    private readonly settings: EntrySettings,
+    private readonly onIdle: (entry: DocumentEntry) => void,
+  ) {
+    this.snapshot = this.compute();
+  }
+
+  /** The current snapshot (stable between changes). */
+  getSnapshot = (): DocumentSnapshot => this.snapshot;
+
+  /** Listens for snapshot changes; the first listener starts loading and syncing. */
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    if (this.subId === undefined) this.activate();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.onIdle(this);
+    };
+  };
+
+  /** Whether the entry may be dropped: nobody reads it and nothing is pending. */
+  get idle(): boolean {
+    return this.listeners.size === 0 && this.queue.length === 0 && this.inflight === undefined;
+  }
+
+  /** Resolves once the first load has settled (for Suspense). */
+  loaded(): Promise<void> {
+    if (this.status !== 'loading') return Promise.resolve();
+    return new Promise((resolve) => this.loadWaiters.push(resolve));
+  }
+
+  /** Stops syncing (after the last reader left). */
+  dispose(): void {
+    if (this.subId !== undefined) this.transport.unsubscribe(this.subId);
+    this.subId = undefined;
+  }
+
+  private activate(): void {
+    this.subId = this.transport.subscribe({ topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' });
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const doc = (await this.transport.request({ type: 'get', service: this.service, id: this.id }, { queueWhileOffline: true })) as SyncDocument;
+      this.confirm(doc.revision, doc.data as JsonObject, false);
+    } catch (err) {
+      const e = asSyncError(err);
+      if (e.code === 'not_found' && this.settings.create) {
+        await this.createMissing(this.settings.create);
+        return;
+      }
+      this.setFailure(e.code === 'not_found' ? 'not-found' : 'error', e);
+    }
+    this.drainEarly();
+    this.changed();
+  }
+
+  private async createMissing(data: JsonObject): Promise<void> {
+    try {
+      const doc = (await this.transport.request({ type: 'create', service: this.service, id: this.id, data }, { queueWhileOffline: true })) as SyncDocument;
+      this.confirm(doc.revision, doc.data as JsonObject, false);
+    } catch (err) {
+      const e = asSyncError(err);
+      if (e.code === 'conflict') return this.load(); // someone else created it first
+      this.setFailure('error', e);
+    }
+    this.drainEarly();
+    this.changed();
+  }
+
+  private setFailure(status: 'not-found' | 'error', error: SyncError): void {
+    if (this.confirmed) return; // an event already brought the document
+    this.status = status;
+    this.error = error;
+    this.settleLoad();
+  }
+
+  private settleLoad(): void {
+    const waiters = this.loadWaiters;
+    this.loadWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Sets the confirmed state to a full snapshot (structurally shared with the previous one). */
+  private confirm(revision: number, data: JsonObject, deleted: boolean): void {
+    if (this.confirmed && revision <= this.confirmed.revision) return;
+    this.confirmed = { revision, data: replaceEqualDeep(this.confirmed?.data, data), deleted };
+    this.status = deleted ? 'deleted' : 'ready';
+    this.error = undefined;
+    this.settleLoad();
+    this.pump();
+  }
+
+  /** An event for this document (already routed by service and id). */
+  receive(event: SyncEvent): void {
+    const revision = event.metadata.revision;
+    if (!this.confirmed) {
+      // Still loading, or missing: a create event brings the document into being.
+      if (event.metadata.operation === 'create' && revision === 1 && this.status !== 'loading') {
+        this.confirmed = { revision: 0, data: {}, deleted: false };
+      } else {
+        this.early.set(revision, event);
+        return;
+      }
+    }
+    if (revision <= this.confirmed.revision) return; // seen already (event, ack or catch-up)
+    if (revision > this.confirmed.revision + 1) {
+      this.early.set(revision, event);
+      this.catchUp();
+      return;
+    }
+    this.applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
+    this.drainEarly();
+    this.changed();
+  }
+
+  private applyChange(
+    revision: number,
+    operation: SyncEvent['metadata']['operation'],
+    diff: ChangeRecord['diff'] | undefined,
+    data: Record<string, unknown> | undefined,
+    mutationId: string | undefined,
+  ): void {
+    const c = this.confirmed!;
+    let next = c.data;
+    if (operation !== 'delete') {
+      if (diff) next = produce(c.data, (draft) => applyDiffInPlace(draft, diff));
+      else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
+    }
+    this.confirmed = { revision, data: next, deleted: operation === 'delete' };
+    this.status = operation === 'delete' ? 'deleted' : 'ready';
+    this.error = undefined;
+    this.settleLoad();
+    this.note('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
+    // Our own write came back as an event: it is now part of the confirmed state.
+    if (mutationId) {
+      const i = this.queue.findIndex((p) => p.mutationId === mutationId);
+      if (i >= 0) this.queue.splice(i, 1);
+    }
+  }
+
+  private drainEarly(): void {
+    if (!this.confirmed) return;
+    for (const r of [...this.early.keys()]) if (r <= this.confirmed.revision) this.early.delete(r);
+    let next: SyncEvent | undefined;
+    while ((next = this.early.get(this.confirmed.revision + 1))) {
+      this.early.delete(next.metadata.revision);
+      this.applyChange(next.metadata.revision, next.metadata.operation, next.payload.diff, next.payload.data, next.metadata.mutationId);
+    }
+    if (this.early.size > 0) this.catchUp();
+  }
+
+  /** Asks the relay for what this entry missed since its confirmed revision. */
+  catchUp(): void {
+    if (!this.confirmed || this.subId === undefined) return;
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = true;
+    const since = this.confirmed.revision;
+    this.transport
+      .request({ type: 'catchup', service: this.service, id: this.id, since })
+      .then((result) => this.applyCatchUp(result as CatchUpResult))
+      .catch((err: unknown) => this.note('catch-up', `failed: ${asSyncError(err).message}`))
+      .finally(() => {
+        this.catchingUp = false;
+        if (this.catchUpAgain) {
+          this.catchUpAgain = false;
+          this.catchUp();
+        }
+      });
+  }
+
+  private applyCatchUp(result: CatchUpResult): void {
+    const c = this.confirmed!;
+    if ('snapshot' in result) {
+      this.note('catch-up', `snapshot at r${result.revision}`);
+      this.confirm(result.revision, result.snapshot as JsonObject, result.deleted);
+    } else {
+      this.note('catch-up', `${result.changes.length} change(s) after r${c.revision}`);
+      for (const ch of result.changes) {
+        if (ch.revision === this.confirmed!.revision + 1) this.applyChange(ch.revision, ch.operation, ch.diff, undefined, ch.mutationId);
+      }
+    }
+    this.drainEarly();
+    this.changed();
+  }
+
+  /** The connection came back: catch up on what happened meanwhile. */
+  reconnected(): void {
+    this.catchUp();
+  }
+
+  /** Adds a local write: visible at once, sent when its turn comes. */
+  enqueue(p: PendingMutation): void {
+    this.queue.push(p);
+    this.changed();
+    this.pump();
+  }
+
+  /** Sends the next queued write when none is in flight. */
+  private pump(): void {
+    if (this.inflight || !this.confirmed) return;
+    const p = this.queue[0];
+    if (!p) return;
+    let request;
+    try {
+      request = p.build(this.confirmed.data, this.confirmed.revision);
+    } catch (err) {
+      this.rollback(p, asSyncError(err));
+      return;
+    }
+    if (request === null) {
+      // Nothing to change: done without a round trip.
+      this.queue.shift();
+      p.resolve(this.currentDocument());
+      this.changed();
+      this.pump();
+      return;
+    }
+    this.inflight = p;
+    this.transport.request(request, { queueWhileOffline: true }).then(
+      (result) => this.acknowledged(p, result as SyncDocument | null),
+      (err: unknown) => void this.failed(p, asSyncError(err)),
+    );
+  }
+
+  private acknowledged(p: PendingMutation, doc: SyncDocument | null): void {
+    this.inflight = undefined;
+    const i = this.queue.indexOf(p);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (doc) this.confirm(doc.revision, doc.data as JsonObject, false);
+    this.note('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
+    p.resolve(doc ?? undefined);
+    this.changed();
+    this.pump();
+  }
+
+  private async failed(p: PendingMutation, err: SyncError): Promise<void> {
+    if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.queue.includes(p)) {
+      // Re-run the recipe on the latest state: catch up to the revision the relay named first.
+      p.retriesLeft -= 1;
+      await this.reach(err.revision ?? (this.confirmed?.revision ?? 0) + 1);
+      this.inflight = undefined;
+      this.pump();
+      return;
+    }
+    this.inflight = undefined;
+    this.rollback(p, err);
+    this.pump();
+  }
+
+  /** Waits (by catching up) until the confirmed revision is at least `revision`. */
+  private async reach(revision: number): Promise<void> {
+    for (let tries = 0; tries < 5 && this.confirmed && this.confirmed.revision < revision; tries++) {
+      try {
+        this.applyCatchUp((await this.transport.request({ type: 'catchup', service: this.service, id: this.id, since: this.confirmed.revision })) as CatchUpResult);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private rollback(p: PendingMutation, err: SyncError): void {
+    const i = this.queue.indexOf(p);
+    if (i >= 0) this.queue.splice(i, 1);
+    this.note('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
+    p.reject(err);
+    this.changed();
+  }
+
+  private currentDocument(): SyncDocument | undefined {
+    if (!this.confirmed) return undefined;
+    return { service: this.service, id: this.id, revision: this.confirmed.revision, data: this.confirmed.data, createdAt: 0, updatedAt: 0 };
+  }
+
+  private note(kind: DocumentEntry['activity'][number]['kind'], detail: string): void {
+    this.activity.push({ at: Date.now(), kind, detail });
+    if (this.activity.length > 50) this.activity.shift();
+  }
+
+  /** Pending writes, oldest first (for the devtools panel). */
+  get pendingWrites(): ReadonlyArray<Pick<PendingMutation, 'mutationId' | 'kind'>> {
+    return this.queue;
+  }
+
+  /** Recomputes the snapshot and tells readers when it changed. */
+  private changed(): void {
+    const next = this.compute();
+    const prev = this.snapshot;
+    if (
+      next.status === prev.status &&
+      next.data === prev.data &&
+      next.revision === prev.revision &&
+      next.pending === prev.pending &&
+      next.error === prev.error
+    ) {
+      return;
+    }
+    this.snapshot = next;
+    for (const l of [...this.listeners]) l();
+    if (this.idle) this.onIdle(this); // the last pending write settled after the readers left
+  }
+
+  private compute(): DocumentSnapshot {
+    const c = this.confirmed;
+    let data = c && !c.deleted ? c.data : undefined;
+    let deleted = c?.deleted ?? false;
+    for (const p of this.queue) {
+      if (p.kind === 'delete') deleted = true;
+      if (data === undefined || deleted) continue;
+      try {
+        data = p.apply(data);
+      } catch {
+        // It cannot apply on the current state: the relay will refuse it and it rolls back.
+      }
+    }
+    return {
+      status: deleted ? 'deleted' : c ? 'ready' : this.status,
+      data: deleted ? undefined : data,
+      revision: c?.revision,
+      pending: this.queue.length,
+      error: this.error,
+    };
+  }
+}
+
+function asSyncError(err: unknown): SyncError {
+  return err instanceof SyncError ? err : new SyncError('internal', err instanceof Error ? err.message : String(err));
+}

@@ -1,0 +1,129 @@
+/** The hooks: thin adapters of the framework-free engine to `useSyncExternalStore`. */
+import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector';
+import type { DocumentActions } from '../core/document-actions.js';
+import type { DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
+import type { ConnectionStatus } from '../core/connection.js';
+import type { RealtimeClient } from '../core/realtime-client.js';
+import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, filterMatches, topicMatches } from '../protocol/index.js';
+import { useRealtimeContext } from './context.js';
+
+/** The client of the nearest {@link RealtimeProvider}. */
+export function useRealtime(): RealtimeClient {
+  return useRealtimeContext().client;
+}
+
+/** The connection status; re-renders when it changes. */
+export function useConnectionStatus(): ConnectionStatus {
+  const client = useRealtime();
+  const subscribe = useCallback((onChange: () => void) => client.on('status', onChange), [client]);
+  return useSyncExternalStore(subscribe, () => client.status, () => client.status);
+}
+
+/** Options of {@link useSyncDocument}. */
+export interface UseSyncDocumentOptions<T, S> {
+  /** Picks what the component needs; it re-renders only when this value changes (by `isEqual`). */
+  select?: (data: T) => S;
+  /** Compares two selected values; default `Object.is`. */
+  isEqual?: (a: S, b: S) => boolean;
+  /** Creates the document with this data when it does not exist. */
+  create?: T;
+  /** Suspend while loading and throw errors to the nearest error boundary. */
+  suspense?: boolean;
+}
+
+/** What {@link useSyncDocument} returns: the document's state and its write methods. */
+export interface SyncDocumentState<T, S = T> extends DocumentActions<T> {
+  /** `loading`, `ready`, `not-found`, `deleted` or `error`. */
+  status: DocumentStatus;
+  /** The data (or `select(data)`) when ready: the server state with pending local writes applied. */
+  data: S | undefined;
+  /** The server revision the visible data is based on. */
+  revision: number | undefined;
+  /** Local writes not yet acknowledged. */
+  pending: number;
+  /** The error behind `status: 'error'`. */
+  error: SyncError | undefined;
+}
+
+type Selected<S> = Omit<DocumentSnapshot, 'data'> & { data: S | undefined };
+
+/**
+ * A live document: loads it, follows every change in revision order, and exposes optimistic
+ * write methods (`update`, `replace`, `merge`, `mutate`, `delete`). Errors are data
+ * (`status: 'error'`, `error`) unless `suspense` is on.
+ */
+export function useSyncDocument<T extends object = Record<string, unknown>, S = T>(
+  service: string,
+  id: string,
+  options: UseSyncDocumentOptions<T, S> = {},
+): SyncDocumentState<T, S> {
+  const { cache } = useRealtimeContext();
+  const { entry, actions } = cache.document<T>(service, id, options.create as Record<string, unknown> | undefined);
+  const { select, isEqual = Object.is } = options;
+  const selectRef = useRef(select);
+  selectRef.current = select;
+  const selected = useSyncExternalStoreWithSelector<DocumentSnapshot, Selected<S>>(
+    entry.subscribe,
+    entry.getSnapshot,
+    entry.getSnapshot,
+    (snap) => {
+      const pick = selectRef.current;
+      return pick && snap.data !== undefined ? { ...snap, data: pick(snap.data as T) } : (snap as Selected<S>);
+    },
+    (a, b) =>
+      a === b ||
+      (select !== undefined &&
+        a.status === b.status &&
+        a.error === b.error &&
+        (a.data === undefined || b.data === undefined ? a.data === b.data : isEqual(a.data, b.data))),
+  );
+  if (options.suspense) {
+    if (selected.status === 'loading') throw entry.loaded();
+    if (selected.status === 'error' && selected.error) throw selected.error;
+  }
+  return useMemo(() => ({ ...selected, ...actions }), [selected, actions]);
+}
+
+/** Options of {@link useSyncEvents}. */
+export interface UseSyncEventsOptions {
+  /** `full` (default), `diff` or `both`. */
+  returnMode?: ReturnMode;
+  /** Only events matching these metadata / top-level data values. */
+  filter?: EventFilter;
+}
+
+/**
+ * Subscribes to a topic (or pattern such as `sync.order.*`) while mounted and calls `handler`
+ * for each event. The latest handler is always used; changing it does not resubscribe.
+ */
+export function useSyncEvents(topic: string, handler: (event: SyncEvent) => void, options: UseSyncEventsOptions = {}): void {
+  const client = useRealtime();
+  const handlerRef = useRef(handler);
+  useEffect(() => {
+    handlerRef.current = handler;
+  });
+  const { returnMode, filter } = options;
+  const filterKey = JSON.stringify(filter ?? null);
+  useEffect(() => {
+    const f = JSON.parse(filterKey) as EventFilter | null;
+    const sub = client.subscribe({ topic, ...(f && { filter: f }), ...(returnMode && { returnMode }) });
+    const off = client.on('event', (event) => {
+      if (!topicMatches(topic, event.topic)) return;
+      // Data keys can only be checked when the event carries data; the relay already filtered.
+      if (f && !filterMatches(f, event.metadata, event.payload.data ?? dataless(f, event))) return;
+      handlerRef.current(event);
+    });
+    return () => {
+      off();
+      client.unsubscribe(sub);
+    };
+  }, [client, topic, returnMode, filterKey]);
+}
+
+/** For diff-only events: treat data keys of the filter as matching, so only id/service are checked. */
+function dataless(filter: EventFilter, _event: SyncEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(filter)) if (k !== 'id' && k !== 'service') out[k] = filter[k];
+  return out;
+}

@@ -1,0 +1,35 @@
+/** RealtimeProvider: gives hooks below it a client (yours, or one it owns) and a document cache. */
+import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import { type DocumentCacheOptions, documentCache } from '../core/document-cache.js';
+import { RealtimeClient, type RealtimeClientOptions } from '../core/realtime-client.js';
+import { RealtimeContext, type RealtimeContextValue } from './context.js';
+
+/** Props of {@link RealtimeProvider}: a `client`, or the options to make one. */
+export type RealtimeProviderProps = {
+  children?: ReactNode;
+  /** Cache settings (garbage-collection delay, `update` retries); read once per client. */
+  cache?: DocumentCacheOptions;
+} & (
+  | { /** A client you made and close yourself. */ client: RealtimeClient; url?: never }
+  | ({ client?: never } & Omit<RealtimeClientOptions, 'autoConnect'>)
+);
+
+/**
+ * Provides syncdoc to the hooks below. With `url` (and `token`, ...), the provider owns a client:
+ * it connects on mount and disconnects on unmount (StrictMode's mount-unmount-mount included).
+ */
+export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
+  const { children, cache: cacheOptions, client: given, ...clientOptions } = props;
+  const [owned] = useState(() =>
+    given ? undefined : new RealtimeClient({ ...(clientOptions as RealtimeClientOptions), autoConnect: false }),
+  );
+  const client = given ?? owned!;
+  useEffect(() => {
+    if (!owned) return;
+    owned.connect();
+    return () => owned.disconnect();
+  }, [owned]);
+  // The cache options are read once per client: the cache lives as long as the client.
+  const value = useMemo<RealtimeContextValue>(() => ({ client, cache: documentCache(client, cacheOptions) }), [client]);
+  return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
+}
