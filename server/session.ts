@@ -11,10 +11,10 @@ import {
   type ServerMessage,
   FrameError,
   SyncError,
-  generateDocId,
   invalid,
   parseClientMessage,
 } from '../src/protocol/index.js';
+import { isDocumentRequest, runDocumentRequest } from './operations.js';
 import type { Store } from './store/types.js';
 import type { Subscription, SubscriptionIndex } from './topics.js';
 
@@ -95,25 +95,8 @@ export class Session {
   }
 
   private async run(m: ClientMessage): Promise<ResultMessage['result']> {
-    const { store } = this.ctx;
+    if (isDocumentRequest(m)) return runDocumentRequest(this.ctx.store, m);
     switch (m.type) {
-      case 'create': {
-        const opts = m.mutationId ? { mutationId: m.mutationId } : {};
-        return store.create(m.service, m.id ?? generateDocId(), m.data, opts);
-      }
-      case 'get':
-        return store.get(m.service, m.id);
-      case 'replace':
-        return store.replace(m.service, m.id, m.data, m);
-      case 'merge':
-        return store.merge(m.service, m.id, m.data, m);
-      case 'mutate':
-        return store.mutate(m.service, m.id, m.ops, m);
-      case 'delete':
-        await store.delete(m.service, m.id, m);
-        return null;
-      case 'catchup':
-        return store.changesSince(m.service, m.id, m.since);
       case 'subscribe': {
         const existing = this.subs.get(m.sub);
         if (!existing && this.subs.size >= MAX_SUBSCRIPTIONS) {

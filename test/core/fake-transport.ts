@@ -1,0 +1,167 @@
+/**
+ * A connection double for unit tests of the document cache's state machine: requests run
+ * against a real in-process store (the memory driver, with the relay's own request code), but
+ * the test decides when each request is processed, when its answer arrives, and which events
+ * arrive, twice, late or never. A disconnect loses undelivered answers and events and, like the
+ * real client, resends unanswered requests after reconnecting.
+ */
+import type { ConnectionStatus, RealtimeClient, SubscribeOptions, SyncEvent } from '../../src/index.js';
+import { type ClientMessage, type ResultMessage, SyncError, filterMatches, topicMatches } from '../../src/protocol/index.js';
+import type { RequestOptions, WithoutRid } from '../../src/core/requests.js';
+import type { DocumentTransport } from '../../src/core/document-transport.js';
+import { type DocumentRequest, isDocumentRequest, runDocumentRequest } from '../../server/operations.js';
+import { EventFrames } from '../../server/topics.js';
+import { type Store, createMemoryStore } from '../../server/index.js';
+
+interface Call {
+  message: WithoutRid<ClientMessage>;
+  resolve: (r: ResultMessage['result']) => void;
+  reject: (e: SyncError) => void;
+}
+
+/** One shared store and the fake connections to it. */
+export class FakeServer {
+  readonly store: Store = createMemoryStore();
+  private readonly transports: FakeTransport[] = [];
+
+  constructor() {
+    this.store.onEvent((e) => {
+      const frames = new EventFrames(e);
+      const event = (JSON.parse(frames.frame('diff').toString()) as { event: SyncEvent }).event;
+      for (const t of this.transports) t.offer(event);
+    });
+  }
+
+  /** A new connection, open. */
+  connect(): FakeTransport {
+    const t = new FakeTransport(this.store);
+    this.transports.push(t);
+    return t;
+  }
+}
+
+/** The fake connection. */
+export class FakeTransport implements DocumentTransport {
+  status: ConnectionStatus = 'open';
+  /** Requests sent, not yet run by the "relay". */
+  readonly outbox: Call[] = [];
+  /** Requests run, answers not yet delivered. */
+  readonly answers: Array<{ call: Call; deliver: () => void }> = [];
+  /** Events waiting to be delivered. */
+  readonly inbox: SyncEvent[] = [];
+  readonly subscriptions = new Map<string, SubscribeOptions>();
+  private readonly eventHandlers = new Set<(e: SyncEvent) => void>();
+  private readonly statusHandlers = new Set<(s: ConnectionStatus) => void>();
+  private nextSub = 1;
+
+  constructor(private readonly store: Store) {}
+
+  request(message: WithoutRid<ClientMessage>, _options?: RequestOptions): Promise<ResultMessage['result']> {
+    return new Promise((resolve, reject) => this.outbox.push({ message, resolve, reject }));
+  }
+
+  subscribe(options: SubscribeOptions): string {
+    const id = `sub_${this.nextSub++}`;
+    this.subscriptions.set(id, options);
+    return id;
+  }
+
+  unsubscribe(subId: string): void {
+    this.subscriptions.delete(subId);
+  }
+
+  on: RealtimeClient['on'] = ((name: string, handler: (payload: never) => void) => {
+    const set = (name === 'event' ? this.eventHandlers : this.statusHandlers) as Set<(p: never) => void>;
+    set.add(handler);
+    return () => set.delete(handler);
+  }) as RealtimeClient['on'];
+
+  /** The store published an event: queue it if a subscription matches and we are connected. */
+  offer(event: SyncEvent): void {
+    if (this.status !== 'open') return; // lost while offline
+    const wanted = [...this.subscriptions.values()].some(
+      (s) => topicMatches(s.topic, event.topic) && filterMatches(s.filter, event.metadata, undefined),
+    );
+    if (wanted) this.inbox.push(event);
+  }
+
+  /** Runs the oldest unprocessed request against the store; its answer waits in `answers`. */
+  async process(index = 0): Promise<boolean> {
+    const call = this.outbox.splice(index, 1)[0];
+    if (!call) return false;
+    const m = { ...call.message, rid: 1 } as ClientMessage;
+    let deliver: () => void;
+    try {
+      const result = isDocumentRequest(m) ? await runDocumentRequest(this.store, m as DocumentRequest) : null;
+      deliver = () => call.resolve(structuredClone(result));
+    } catch (err) {
+      const e = err instanceof SyncError ? err : new SyncError('internal', String(err));
+      deliver = () => call.reject(SyncError.from(e.toJSON()));
+    }
+    this.answers.push({ call, deliver });
+    return true;
+  }
+
+  /** Delivers the oldest (or the given) waiting answer. */
+  answer(index = 0): boolean {
+    const a = this.answers.splice(index, 1)[0];
+    if (!a) return false;
+    a.deliver();
+    return true;
+  }
+
+  /** Delivers the oldest waiting event (a copy, as if parsed from the wire). */
+  deliver(index = 0): boolean {
+    const e = this.inbox.splice(index, 1)[0];
+    if (!e) return false;
+    for (const h of [...this.eventHandlers]) h(structuredClone(e));
+    return true;
+  }
+
+  /** Delivers a copy of an event that was already delivered or is waiting (a duplicate). */
+  redeliver(event: SyncEvent): void {
+    for (const h of [...this.eventHandlers]) h(structuredClone(event));
+  }
+
+  /** The connection drops: waiting answers and events are lost; unanswered requests will be resent. */
+  disconnect(): void {
+    if (this.status !== 'open') return;
+    this.status = 'reconnecting';
+    for (const a of this.answers.splice(0)) this.outbox.push(a.call);
+    this.inbox.length = 0;
+    for (const h of [...this.statusHandlers]) h('reconnecting');
+  }
+
+  /** The connection is back. */
+  reconnect(): void {
+    if (this.status === 'open') return;
+    this.status = 'open';
+    for (const h of [...this.statusHandlers]) h('open');
+  }
+
+  /** Whether anything is still waiting. */
+  get busy(): boolean {
+    return this.outbox.length + this.answers.length + this.inbox.length > 0;
+  }
+}
+
+/** Lets promise callbacks run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** Processes, answers and delivers everything, repeatedly, until nothing is left. */
+export async function drain(...transports: FakeTransport[]): Promise<void> {
+  for (let round = 0; round < 200; round++) {
+    await settle();
+    let moved = false;
+    for (const t of transports) {
+      while (await t.process()) moved = true;
+      while (t.answer()) moved = true;
+      while (t.deliver()) moved = true;
+    }
+    await settle();
+    if (!moved && transports.every((t) => !t.busy)) return;
+  }
+  throw new Error('drain: still busy after 200 rounds');
+}
