@@ -61,7 +61,7 @@ class MemoryStore implements Store {
     return this.toDocument(service, id, entry);
   }
 
-  async create(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+  async create(service: string, id: string, data: JsonObject, opts: Pick<WriteOptions, 'mutationId'> = {}): Promise<SyncDocument> {
     const key = `${service}\u0000${id}`;
     const existing = this.docs.get(key);
     if (existing) {
@@ -112,7 +112,8 @@ class MemoryStore implements Store {
   ): Promise<SyncDocument> {
     const raw = this.docs.get(`${service}\u0000${id}`);
     const replay = raw && this.replay(raw, opts.mutationId);
-    if (replay !== undefined) return replay as SyncDocument;
+    // A remembered delete replays as `undefined`, as on Redis.
+    if (replay !== undefined) return (replay ?? undefined) as SyncDocument;
     const entry = this.live(service, id);
     if (opts.expectedRevision !== undefined && opts.expectedRevision !== entry.revision) {
       throw conflict(service, id, opts.expectedRevision, entry.revision);

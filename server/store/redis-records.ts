@@ -11,7 +11,8 @@ export interface RawChange {
   operation: SyncOperation;
   timestamp: number;
   mutationId?: string;
-  paths: string[];
+  /** Covering paths; `null` is the whole document. */
+  paths: Array<string | null>;
   before: JsonValue[][];
   after: JsonValue[][];
 }

@@ -175,7 +175,7 @@ class RedisStore implements Store {
     return { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
   }
 
-  async create(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
+  async create(service: string, id: string, data: JsonObject, opts: Pick<WriteOptions, 'mutationId'> = {}): Promise<SyncDocument> {
     return (await this.write(service, id, opts, ['create', JSON.stringify(data)]))!;
   }
 

@@ -42,7 +42,7 @@ export interface Store {
   readonly durable: boolean;
   /** For shared stores: this relay's id on them (connection names, published messages). */
   readonly instance?: string;
-  create(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  create(service: string, id: string, data: JsonObject, opts?: Pick<WriteOptions, 'mutationId'>): Promise<SyncDocument>;
   get(service: string, id: string): Promise<SyncDocument>;
   replace(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
   merge(service: string, id: string, patch: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;

@@ -320,6 +320,8 @@ export class DocumentEntry {
     }
     this.inflight = undefined;
     this.rollback(p, err);
+    // The relay knows a newer revision than we do (its event was lost): fetch what we missed.
+    if (err.code === 'conflict' && this.confirmed && (err.revision ?? 0) > this.confirmed.revision) this.catchUp();
     this.pump();
   }
 

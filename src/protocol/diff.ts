@@ -30,22 +30,28 @@ export function isEmptyDiff(diff: SyncDiff): boolean {
 /** The diff that turns `before` into `after`. */
 export function computeDiff(before: JsonObject, after: JsonObject): SyncDiff {
   const out = emptyDiff();
-  diffInto(before, after, '', out);
+  diffInto(before, after, null, out);
   return out;
 }
 
 /**
- * Adds to `out` the changes between `before` and `after`, the values at `path`. `undefined`
+ * Adds to `out` the changes between `before` and `after`, the values at `path` (`null` for the
+ * document itself: `''` is the path of a top-level key that is the empty string). `undefined`
  * stands for "absent", so this also diffs one subtree of a larger document.
  */
-export function diffInto(before: JsonValue | undefined, after: JsonValue | undefined, path: string, out: SyncDiff): void {
+export function diffInto(before: JsonValue | undefined, after: JsonValue | undefined, path: string | null, out: SyncDiff): void {
   if (before === after) return;
+  if (path === null) {
+    // The document itself is always an object; absent means empty.
+    before ??= {};
+    after ??= {};
+  }
   if (before === undefined) {
-    setOwn(out.added as JsonObject, path, after as JsonValue);
+    setOwn(out.added as JsonObject, path!, after as JsonValue);
     return;
   }
   if (after === undefined) {
-    setOwn(out.removed as JsonObject, path, before);
+    setOwn(out.removed as JsonObject, path!, before);
     return;
   }
   if (isPlainObject(before) && isPlainObject(after)) {
@@ -66,18 +72,27 @@ export function diffInto(before: JsonValue | undefined, after: JsonValue | undef
   }
   if (typeof before === 'object' || typeof after === 'object' || before !== after) {
     const entry = { from: before, to: after };
-    Object.defineProperty(out.changed, path, { value: entry, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out.changed, path ?? '', { value: entry, enumerable: true, writable: true, configurable: true });
   }
 }
 
-/** Sorts paths so array elements come by index, descending (for removal) or ascending (for adds). */
+/**
+ * Orders entries so that, under each parent, numbered keys come by index: descending for
+ * removals (each splice leaves the lower indices in place), ascending for additions (each one
+ * appends). Entries of different parents do not affect each other and keep their order.
+ */
 function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Array<[string[], unknown]> {
-  return entries.sort(([a], [b]) => {
-    const ia = arrayIndex(a[a.length - 1]!);
-    const ib = arrayIndex(b[b.length - 1]!);
-    if (ia === undefined || ib === undefined || a.length !== b.length) return 0;
-    return descending ? ib - ia : ia - ib;
-  });
+  const groups = new Map<string, Array<[string[], unknown]>>();
+  for (const entry of entries) {
+    const parent = JSON.stringify(entry[0].slice(0, -1));
+    let group = groups.get(parent);
+    if (!group) groups.set(parent, (group = []));
+    group.push(entry);
+  }
+  const index = (e: [string[], unknown]) => arrayIndex(e[0][e[0].length - 1]!) ?? -1;
+  const out: Array<[string[], unknown]> = [];
+  for (const group of groups.values()) out.push(...group.sort((a, b) => (descending ? index(b) - index(a) : index(a) - index(b))));
+  return out;
 }
 
 /**

@@ -70,7 +70,7 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
   if (segments.includes('__proto__')) throw invalid(`${where}.path ${JSON.stringify(path)} names "__proto__", which is refused`);
   const odd = segments.find((k) => !isPathAddressable(k));
   if (odd !== undefined) {
-    throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; keys with a backslash or both kinds of quote cannot be used in paths (use merge or replace)`);
+    throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; keys with a backslash, both kinds of quote or leading whitespace cannot be used in paths (use merge or replace)`);
   }
   if (segments.length > maxDepth) throw invalid(`${where}.path ${JSON.stringify(path)} nests deeper than the limit of ${maxDepth} levels`);
   switch (op) {
@@ -78,7 +78,9 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
       return { op, path };
     case 'increment': {
       const n = value === undefined ? 1 : value;
-      if (typeof n !== 'number' || !Number.isFinite(n)) throw invalid(`${where}.value of increment must be a finite number`);
+      if (typeof n !== 'number' || !(Math.abs(n) <= Number.MAX_SAFE_INTEGER)) {
+        throw invalid(`${where}.value of increment must be a number within +/-(2^53 - 1)`);
+      }
       return { op, path, value: n };
     }
     default:
@@ -137,7 +139,11 @@ function applyOne(tree: TreeEditor, m: MutationOp): void {
         throw invalid(`cannot increment ${formatPath(segments)}: it is ${describe(current)}, not a number`);
       }
       const next = (current ?? 0) + m.value;
-      if (!Number.isFinite(next)) throw invalid(`cannot increment ${formatPath(segments)}: the result is not a finite number`);
+      // Both stores keep increments within the integers a double holds exactly (RedisJSON
+      // would otherwise wrap at 2^63).
+      if (!(Math.abs(next) <= Number.MAX_SAFE_INTEGER)) {
+        throw invalid(`cannot increment ${formatPath(segments)}: the result would leave +/-(2^53 - 1)`);
+      }
       tree.set(segments, next);
       return;
     }

@@ -37,10 +37,10 @@ export function formatPath(segments: readonly (string | number)[]): string {
   return segments.map((s) => escapeKey(String(s))).join('.');
 }
 
-/** Appends one key to an already formatted path (`''` is the root). */
-export function childPath(parent: string, key: string | number): string {
+/** Appends one key to an already formatted path; `null` is the document itself. */
+export function childPath(parent: string | null, key: string | number): string {
   const k = escapeKey(String(key));
-  return parent === '' ? k : `${parent}.${k}`;
+  return parent === null ? k : `${parent}.${k}`;
 }
 
 /** The array index a segment names, or `undefined` when it is not a canonical non-negative integer. */
@@ -50,10 +50,12 @@ export function arrayIndex(segment: string): number | undefined {
 
 /**
  * Whether a key can be named in a mutation path. RedisJSON 2.8 matches escaped quotes and
- * backslashes in JSONPath keys when reading but not when writing, so keys holding a `\` or both
- * kinds of quote are refused in paths (for every store, so behaviour does not depend on the
- * driver); such keys can still be written with `merge` or `replace`.
+ * backslashes in JSONPath keys when reading but not when writing, and drops leading spaces, so
+ * keys holding a `\` or both kinds of quote, or starting with whitespace, are refused in paths
+ * (for every store, so behaviour does not depend on the driver); `merge` and `replace` can
+ * still write them.
  */
 export function isPathAddressable(key: string): boolean {
-  return !key.includes('\\') && !(key.includes("'") && key.includes('"'));
+  // RedisJSON also drops leading spaces from quoted keys, so `' a'` would write to `a`.
+  return !key.includes('\\') && !(key.includes("'") && key.includes('"')) && !/^\s/.test(key);
 }

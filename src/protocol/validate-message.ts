@@ -33,8 +33,9 @@ function revision(v: unknown, name: string): number {
 }
 
 /**
- * Parses and checks one text frame. Throws {@link FrameError} for anything malformed; size
- * limits are checked here too, so oversized documents never reach storage.
+ * Parses and checks one text frame. Throws {@link FrameError} for anything malformed. Depth is
+ * checked here; the size of the resulting document is checked by the store, which alone knows
+ * it after a merge or mutate.
  */
 export function parseClientMessage(text: string, limits: DocumentLimits): ClientMessage {
   let raw: unknown;

@@ -44,6 +44,10 @@ async function run(commands: Command[]): Promise<void> {
   }
   await drain(...transports);
   const outcomes: Array<Promise<unknown>> = [];
+  // A lost event with nothing after it cannot be noticed; on a real connection loss only comes
+  // with a disconnect (the relay cuts a socket it cannot deliver to), so the end of the run
+  // cycles the connections that lost events since they last reconnected.
+  const lossy = new Set<number>();
   const track = (p: Promise<unknown>) => outcomes.push(p.catch((e: unknown) => e));
 
   for (const cmd of commands) {
@@ -77,7 +81,7 @@ async function run(commands: Command[]): Promise<void> {
         break;
       }
       case 'drop':
-        t!.inbox.shift();
+        if (t!.inbox.shift()) lossy.add(cmd.c);
         break;
       case 'duplicate': {
         const seen = delivered[cmd.c]!;
@@ -86,6 +90,7 @@ async function run(commands: Command[]): Promise<void> {
       }
       case 'disconnect':
         t!.disconnect();
+        lossy.delete(cmd.c);
         break;
       case 'reconnect':
         t!.reconnect();
@@ -94,6 +99,7 @@ async function run(commands: Command[]): Promise<void> {
     await settle();
   }
 
+  for (const c of lossy) transports[c]!.disconnect();
   for (const t of transports) t.reconnect();
   await drain(...transports);
   const results = await Promise.all(outcomes);

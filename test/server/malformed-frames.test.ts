@@ -225,7 +225,7 @@ const FRAMES: MalformedFrame[] = [
     frame: (rid) => `{"rid":${rid},"type":"mutate","service":"notes","id":"n1","ops":[{"op":"increment","path":"count","value":1e999}]}`,
     hasRid: true,
     code: 'invalid',
-    message: /finite/,
+    message: /increment must be a number within/,
   },
   {
     name: 'mutate with a path through "__proto__"',

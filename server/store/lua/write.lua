@@ -34,7 +34,7 @@ if head then
 elseif op ~= 'create' then
   return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', 0}
 end
-if expected ~= '' and tonumber(expected) ~= rev then
+if expected ~= '' and op ~= 'create' and tonumber(expected) ~= rev then
   return {0, 'conflict', 'conflict: ' .. service .. '/' .. id .. ' is at revision ' .. rev ..
     ', not the expected ' .. expected, rev}
 end
@@ -46,6 +46,8 @@ local fmt = function(n) return string.format('%.0f', n) end
 
 -- Covering paths: every change this write makes lies under one of them, so reading them before
 -- and after is enough to compute the diff (in the relay) without reading the whole document.
+-- paths[i] is the syncdoc path of jpaths[i], or ROOT (false) for the whole data.
+local ROOT = false
 local paths, jpaths = {}, {}
 
 -- A JSONPath bracket for an object key. RedisJSON's write commands do not undo escapes inside
@@ -74,7 +76,112 @@ end
 local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
 
 local failure = nil -- {code, message} when the change cannot apply
+local dirty = true -- whether the change may have written something (false: nothing to restore)
 local before = {}
+
+local function display(segs, upto)
+  local parts = {}
+  for s = 1, upto do parts[s] = pkey(segs[s]) end
+  return table.concat(parts, '.')
+end
+
+local MAX_SAFE = 9007199254740991
+local function unsafe(n) return n ~= n or n > MAX_SAFE or n < -MAX_SAFE end
+
+-- Runs one mutate op on the live document; with dry = true it writes nothing and only finds
+-- out whether the op can apply. Returns nil, or {code, message} when it cannot apply.
+local function runOp(o, dry)
+  local jp, n, missing = '$.data', #o.segs, false
+  local function bad(message) return {'invalid', message} end
+  for s = 1, n - 1 do -- walk to the parent; set/increment/append create missing objects
+    local seg = o.segs[s]
+    if missing then
+      jp = jp .. jkey(seg)
+    else
+      local ty = jtype(jp)
+      if ty == 'array' then
+        local step = index(seg) and (jp .. '[' .. seg .. ']')
+        if not step or not jtype(step) then
+          if o.name == 'remove' then return nil end
+          if not step then return bad(display(o.segs, s) .. ' is not an index of the array ' .. display(o.segs, s - 1)) end
+          return bad(display(o.segs, s) .. ' is past the end of the array')
+        end
+        jp = step
+      elseif ty == 'object' then
+        local step = jp .. jkey(seg)
+        if not jtype(step) then
+          if o.name == 'remove' then return nil end
+          if dry then missing = true else redis.call('JSON.SET', KEYS[1], step, '{}') end
+        end
+        jp = step
+      else
+        if o.name == 'remove' then return nil end
+        return bad('cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, s - 1) .. ' is a ' .. tostring(ty))
+      end
+    end
+  end
+  if o.name == 'increment' and unsafe(tonumber(o.value)) then return bad('increment must be within +/-(2^53 - 1)') end
+  if missing then return nil end -- (dry run) the parent would be created: the op applies
+  local seg = o.segs[n]
+  local ptype = jtype(jp)
+  local target
+  if ptype == 'array' then
+    local idx = index(seg)
+    local len = redis.call('JSON.ARRLEN', KEYS[1], jp)[1]
+    if o.name == 'remove' then
+      if idx and idx < len and not dry then redis.call('JSON.DEL', KEYS[1], jp .. '[' .. seg .. ']') end
+      return nil
+    end
+    if idx == len then -- one past the end: the value is missing there, so it is appended
+      local v = o.value
+      if o.name == 'append' then v = '[' .. o.value .. ']' end
+      if not dry then redis.call('JSON.ARRAPPEND', KEYS[1], jp, v) end
+      return nil
+    end
+    if not idx or idx > len then
+      return bad(display(o.segs, n) .. ': "' .. seg .. '" is not an index within the array (length ' .. len .. ')')
+    end
+    target = jp .. '[' .. seg .. ']'
+  elseif ptype == 'object' then
+    target = jp .. jkey(seg)
+  else
+    if o.name == 'remove' then return nil end
+    return bad('cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, n - 1) .. ' is a ' .. tostring(ptype))
+  end
+  if o.name == 'set' then
+    if not dry then redis.call('JSON.SET', KEYS[1], target, o.value) end
+    return nil
+  end
+  if o.name == 'remove' then
+    if not dry then redis.call('JSON.DEL', KEYS[1], target) end
+    return nil
+  end
+  local ty = jtype(target)
+  if o.name == 'increment' then
+    if not ty then
+      if not dry then redis.call('JSON.SET', KEYS[1], target, o.value) end
+      return nil
+    end
+    if ty ~= 'integer' and ty ~= 'number' then
+      return bad('cannot increment ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not a number')
+    end
+    local current = tonumber(redis.call('JSON.GET', KEYS[1], target):sub(2, -2))
+    if unsafe(current + tonumber(o.value)) then
+      return bad('cannot increment ' .. display(o.segs, n) .. ': the result would leave +/-(2^53 - 1)')
+    end
+    if not dry then redis.call('JSON.NUMINCRBY', KEYS[1], target, o.value) end
+    return nil
+  end
+  if not ty then -- append to a missing field makes an array
+    if not dry then redis.call('JSON.SET', KEYS[1], target, '[' .. o.value .. ']') end
+    return nil
+  end
+  if ty ~= 'array' then
+    return bad('cannot append to ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not an array')
+  end
+  if not dry then redis.call('JSON.ARRAPPEND', KEYS[1], target, o.value) end
+  return nil
+end
 
 -- The change itself. redis.call raises on a command error (say, NUMINCRBY overflowing), and
 -- scripts do not roll back, so the change runs under pcall and a failure restores the
@@ -84,16 +191,16 @@ local function apply()
     redis.call('JSON.SET', KEYS[1], '$', '{"rev":1,"deleted":false,"createdAt":' .. fmt(now) ..
       ',"updatedAt":' .. fmt(now) .. ',"data":' .. ARGV[11] .. '}')
     createdAt = now
-    paths[1], jpaths[1] = '', '$.data'
+    paths[1], jpaths[1] = ROOT, '$.data'
     before = {'[]'}
   elseif op == 'replace' then
-    paths[1], jpaths[1] = '', '$.data'
+    paths[1], jpaths[1] = ROOT, '$.data'
     before = readAll()
     redis.call('JSON.SET', KEYS[1], '$.data', ARGV[11])
   elseif op == 'merge' then
     local n = tonumber(ARGV[12])
     if n < 0 then -- a key that cannot be named in a JSONPath: cover the whole document
-      paths[1], jpaths[1] = '', '$.data'
+      paths[1], jpaths[1] = ROOT, '$.data'
     end
     for i = 1, n do
       paths[i], jpaths[i] = pkey(ARGV[12 + i]), '$.data' .. jkey(ARGV[12 + i])
@@ -149,92 +256,29 @@ local function apply()
     for i, c in ipairs(kept) do
       local parts = {}
       for s = 1, c.n do parts[s] = pkey(c.segs[s]) end
-      paths[i], jpaths[i] = table.concat(parts, '.'), c.jp
+      if c.n == 0 then paths[i] = ROOT else paths[i] = table.concat(parts, '.') end
+    jpaths[i] = c.jp
     end
     before = readAll()
-    -- Pass 2: apply in order on the live state.
-    local function display(segs, upto)
-      local parts = {}
-      for s = 1, upto do parts[s] = pkey(segs[s]) end
-      return table.concat(parts, '.')
-    end
+    -- Ops on a top-level field no earlier op touches see the state as it is now, so they are
+    -- checked before anything is written: most failures then need no rollback (a rollback
+    -- writes back JSON text, and RedisJSON does not read every decimal back exactly).
+    local seen = {}
+    dirty = false
     for _, o in ipairs(ops) do
-      local jp = '$.data'
-      local n = #o.segs
-      for s = 1, n - 1 do -- walk to the parent, creating missing objects for set/increment/append
-        local seg = o.segs[s]
-        local ty = jtype(jp)
-        local step
-        if ty == 'array' then
-          if not index(seg) then
-            failure = {'invalid', display(o.segs, s) .. ' is not an index of the array at ' .. display(o.segs, s - 1)}
-            break
-          end
-          step = jp .. '[' .. seg .. ']'
-          if not jtype(step) then
-            if o.name == 'remove' then jp = nil; break end
-            failure = {'invalid', display(o.segs, s) .. ' is past the end of the array'}
-            break
-          end
-        elseif ty == 'object' then
-          step = jp .. jkey(seg)
-          if not jtype(step) then
-            if o.name == 'remove' then jp = nil; break end
-            redis.call('JSON.SET', KEYS[1], step, '{}')
-          end
-        else
-          if o.name == 'remove' then jp = nil; break end
-          failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, s - 1) .. ' is a ' .. ty}
-          break
-        end
-        jp = step
+      if not seen[o.segs[1]] then
+        seen[o.segs[1]] = true
+        failure = runOp(o, true)
+        if failure then return end
       end
-      if failure then break end
-      if jp then
-        local seg = o.segs[n]
-        local ptype = jtype(jp)
-        local target
-        if ptype == 'array' then
-          local idx = index(seg)
-          local len = redis.call('JSON.ARRLEN', KEYS[1], jp)[1]
-          if o.name == 'remove' then
-            if idx and idx < len then target = jp .. '[' .. seg .. ']' end
-          elseif o.name == 'set' and idx == len then
-            redis.call('JSON.ARRAPPEND', KEYS[1], jp, o.value)
-          elseif idx and idx < len then
-            target = jp .. '[' .. seg .. ']'
-          else
-            failure = {'invalid', display(o.segs, n) .. ': "' .. seg .. '" is not an index within the array (length ' .. len .. ')'}
-            break
-          end
-        elseif ptype == 'object' then
-          target = jp .. jkey(seg)
-        elseif o.name ~= 'remove' then
-          failure = {'invalid', 'cannot reach ' .. display(o.segs, n) .. ': ' .. display(o.segs, n - 1) .. ' is a ' .. tostring(ptype)}
-          break
-        end
-        if target then
-          if o.name == 'set' then
-            redis.call('JSON.SET', KEYS[1], target, o.value)
-          elseif o.name == 'remove' then
-            redis.call('JSON.DEL', KEYS[1], target)
-          else
-            local ty = jtype(target)
-            if o.name == 'increment' then
-              if not ty then redis.call('JSON.SET', KEYS[1], target, o.value)
-              elseif ty == 'integer' or ty == 'number' then redis.call('JSON.NUMINCRBY', KEYS[1], target, o.value)
-              else failure = {'invalid', 'cannot increment ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not a number'}; break end
-            else -- append
-              if not ty then redis.call('JSON.SET', KEYS[1], target, '[' .. o.value .. ']')
-              elseif ty == 'array' then redis.call('JSON.ARRAPPEND', KEYS[1], target, o.value)
-              else failure = {'invalid', 'cannot append to ' .. display(o.segs, n) .. ': it is a ' .. ty .. ', not an array'}; break end
-            end
-          end
-        end
-      end
+    end
+    dirty = true
+    for _, o in ipairs(ops) do
+      failure = runOp(o, false)
+      if failure then return end
     end
   elseif op == 'delete' then
-    paths[1], jpaths[1] = '', '$.data'
+    paths[1], jpaths[1] = ROOT, '$.data'
     before = readAll()
     redis.call('JSON.SET', KEYS[1], '$.deleted', 'true')
   end
@@ -248,6 +292,7 @@ end
 -- Scripts do not roll back on error, so a failed mutate or an oversized result puts every
 -- covering path back as it was read before the change.
 local function restore()
+  if not dirty then return end
   if op == 'create' then redis.call('DEL', KEYS[1]); return end
   for i, jp in ipairs(jpaths) do
     if before[i] == nil then -- failed before reading: nothing was written under this path
@@ -277,7 +322,9 @@ end
 
 local after = joined(readAll())
 local pathList = {}
-for i, p in ipairs(paths) do pathList[i] = cjson.encode(p) end
+for i = 1, #jpaths do
+  if paths[i] == ROOT then pathList[i] = 'null' else pathList[i] = cjson.encode(paths[i]) end
+end
 
 local change = '"revision":' .. newRev .. ',"operation":"' .. op .. '","timestamp":' .. fmt(now)
 if mid ~= '' then change = change .. ',"mutationId":"' .. mid .. '"' end
