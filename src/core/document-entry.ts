@@ -82,16 +82,25 @@ export class DocumentEntry {
   /** Listens for snapshot changes; the first listener starts loading and syncing. */
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
-    if (this.subId === undefined) this.activate();
+    this.ensureActive();
     return () => {
       this.listeners.delete(listener);
       if (this.listeners.size === 0) this.onIdle(this);
     };
   };
 
-  /** Whether the entry may be dropped: nobody reads it and nothing is pending. */
+  /**
+   * Starts loading and syncing if not yet done. Subscribing does it; Suspense calls it too,
+   * since a suspended component has not subscribed yet.
+   */
+  ensureActive(): void {
+    if (this.subId === undefined) this.activate();
+  }
+
+  /** Whether the entry may be dropped: nobody reads it, nothing is pending, it is not loading. */
   get idle(): boolean {
-    return this.listeners.size === 0 && this.queue.length === 0 && this.inflight === undefined;
+    const loading = this.subId !== undefined && this.status === 'loading' && !this.confirmed;
+    return this.listeners.size === 0 && this.queue.length === 0 && this.inflight === undefined && !loading;
   }
 
   /** Resolves once the first load has settled (for Suspense). */
@@ -145,6 +154,8 @@ export class DocumentEntry {
     this.status = status;
     this.error = error;
     this.settleLoad();
+    // Writes made while loading cannot go anywhere: there is no document to write to.
+    for (const p of this.queue.splice(0)) p.reject(error);
   }
 
   private settleLoad(): void {
@@ -266,6 +277,10 @@ export class DocumentEntry {
 
   /** Adds a local write: visible at once, sent when its turn comes. */
   enqueue(p: PendingMutation): void {
+    if (!this.confirmed && (this.status === 'not-found' || this.status === 'error')) {
+      p.reject(this.error ?? new SyncError('not_found', `document ${this.service}/${this.id} not found`));
+      return;
+    }
     this.queue.push(p);
     this.changed();
     this.pump();
@@ -303,6 +318,8 @@ export class DocumentEntry {
     const i = this.queue.indexOf(p);
     if (i >= 0) this.queue.splice(i, 1);
     if (doc) this.confirm(doc.revision, doc.data as JsonObject, false);
+    // A delete answers no document; it is deleted now, even if its event comes later.
+    else if (p.kind === 'delete' && this.confirmed) this.confirmed = { ...this.confirmed, deleted: true };
     this.note('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
     p.resolve(doc ?? undefined);
     this.changed();
@@ -361,6 +378,7 @@ export class DocumentEntry {
 
   /** Recomputes the snapshot and tells readers when it changed. */
   private changed(): void {
+    if (this.idle) this.onIdle(this); // e.g. the last pending write settled after the readers left
     const next = this.compute();
     const prev = this.snapshot;
     if (
@@ -374,7 +392,6 @@ export class DocumentEntry {
     }
     this.snapshot = next;
     for (const l of [...this.listeners]) l();
-    if (this.idle) this.onIdle(this); // the last pending write settled after the readers left
   }
 
   private compute(): DocumentSnapshot {

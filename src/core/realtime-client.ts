@@ -17,6 +17,7 @@ import {
 import { Connection, type ConnectionStatus, type WebSocketClass } from './connection.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { type RequestOptions, RequestTracker, type WithoutRid } from './requests.js';
+import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient } from './sync-client.js';
 import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 
@@ -65,7 +66,7 @@ export class RealtimeClient {
   private readonly connection: Connection;
   private readonly requests: RequestTracker;
   private readonly emitter = new Emitter<ClientEvents>();
-  private readonly subscriptions = new Map<string, SubscribeOptions>();
+  private readonly subscriptions = new Map<string, ClientSubscription>();
   private nextSub = 1;
   private closed = false;
 
@@ -99,8 +100,7 @@ export class RealtimeClient {
     });
     this.connection.on('message', (message) => {
       if (message.type === 'event') {
-        this.emitter.emit('event', message.event);
-        this.emitter.emit(`event:${message.event.topic}`, message.event);
+        this.dispatch(message.event);
       } else if (message.type === 'result' || message.type === 'error') {
         if (message.type === 'error' && message.rid === null) this.emitter.emit('error', SyncError.from(message.error));
         else this.requests.settle(message);
@@ -131,10 +131,25 @@ export class RealtimeClient {
   }
 
   /**
+   * Routes an event: each matching subscription's handler gets it shaped to that subscription's
+   * return mode, and `event` / `event:<topic>` listeners get it once, carrying what the matching
+   * subscriptions asked for. An event no subscription wants any more is dropped.
+   */
+  private dispatch(event: SyncEvent): void {
+    const matching = [...this.subscriptions.values()].filter((s) => wants(s, event));
+    if (matching.length === 0) return;
+    for (const s of matching) s.handler?.(shapeFor(event, s.returnMode ?? 'full'));
+    const shared = shapeFor(event, unionMode(matching));
+    this.emitter.emit('event', shared);
+    this.emitter.emit(`event:${event.topic}`, shared);
+  }
+
+  /**
    * Subscribes to a topic and returns the subscription id (`sub_1`, ...). The subscription is
    * renewed after every reconnect; a refusal by the relay arrives as an `error` event.
+   * `onEvent`, when given, receives exactly this subscription's events, in its return mode.
    */
-  subscribe(options: SubscribeOptions): string {
+  subscribe(options: SubscribeOptions, onEvent?: (event: SyncEvent) => void): string {
     if (typeof options !== 'object' || options === null) throw invalid('subscribe needs { topic, filter?, returnMode? }');
     assertTopic(options.topic);
     if (options.filter !== undefined) assertFilter(options.filter);
@@ -143,19 +158,20 @@ export class RealtimeClient {
     }
     if (this.closed) throw new SyncError('unavailable', 'the client is closed');
     const sub = `sub_${this.nextSub++}`;
-    const copy: SubscribeOptions = { topic: options.topic };
+    if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
+    const copy: ClientSubscription = { topic: options.topic };
     if (options.filter) copy.filter = { ...options.filter };
     if (options.returnMode) copy.returnMode = options.returnMode;
+    if (onEvent) copy.handler = onEvent;
     this.subscriptions.set(sub, copy);
     this.connection.open();
     if (this.connection.status === 'open') this.sendSubscribe(sub, copy);
     return sub;
   }
 
-  private sendSubscribe(sub: string, s: SubscribeOptions): void {
-    const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic };
+  private sendSubscribe(sub: string, s: ClientSubscription): void {
+    const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic, returnMode: wireMode(s) };
     if (s.filter) message.filter = s.filter;
-    if (s.returnMode) message.returnMode = s.returnMode;
     this.requests.request(message).catch((err: SyncError) => {
       if (this.subscriptions.has(sub)) this.emitter.emit('error', err);
     });

@@ -5,7 +5,7 @@ import type { DocumentActions } from '../core/document-actions.js';
 import type { DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
-import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, filterMatches, topicMatches } from '../protocol/index.js';
+import type { EventFilter, ReturnMode, SyncError, SyncEvent } from '../protocol/index.js';
 import { useRealtimeContext } from './context.js';
 
 /** The client of the nearest {@link RealtimeProvider}. */
@@ -79,7 +79,10 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
         (a.data === undefined || b.data === undefined ? a.data === b.data : isEqual(a.data, b.data))),
   );
   if (options.suspense) {
-    if (selected.status === 'loading') throw entry.loaded();
+    if (selected.status === 'loading') {
+      entry.ensureActive(); // a suspended component never subscribes, so start loading here
+      throw entry.loaded();
+    }
     if (selected.status === 'error' && selected.error) throw selected.error;
   }
   return useMemo(() => ({ ...selected, ...actions }), [selected, actions]);
@@ -107,23 +110,10 @@ export function useSyncEvents(topic: string, handler: (event: SyncEvent) => void
   const filterKey = JSON.stringify(filter ?? null);
   useEffect(() => {
     const f = JSON.parse(filterKey) as EventFilter | null;
-    const sub = client.subscribe({ topic, ...(f && { filter: f }), ...(returnMode && { returnMode }) });
-    const off = client.on('event', (event) => {
-      if (!topicMatches(topic, event.topic)) return;
-      // Data keys can only be checked when the event carries data; the relay already filtered.
-      if (f && !filterMatches(f, event.metadata, event.payload.data ?? dataless(f, event))) return;
-      handlerRef.current(event);
-    });
-    return () => {
-      off();
-      client.unsubscribe(sub);
-    };
+    // The client routes to this subscription exactly its own events, in its own return mode.
+    const sub = client.subscribe({ topic, ...(f && { filter: f }), ...(returnMode && { returnMode }) }, (event) =>
+      handlerRef.current(event),
+    );
+    return () => client.unsubscribe(sub);
   }, [client, topic, returnMode, filterKey]);
-}
-
-/** For diff-only events: treat data keys of the filter as matching, so only id/service are checked. */
-function dataless(filter: EventFilter, _event: SyncEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(filter)) if (k !== 'id' && k !== 'service') out[k] = filter[k];
-  return out;
 }
