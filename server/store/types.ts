@@ -9,7 +9,7 @@ import type {
   MutationOp,
   SyncDiff,
   SyncDocument,
-  SyncOperation,
+  SyncEventMetadata,
 } from '../../src/protocol/index.js';
 
 /** Options every write takes. */
@@ -21,13 +21,7 @@ export interface WriteOptions {
 }
 
 /** One committed write, as the store reports it to the relay for fan-out. */
-export interface StoreEvent {
-  operation: SyncOperation;
-  service: string;
-  id: string;
-  revision: number;
-  timestamp: number;
-  mutationId?: string;
+export interface StoreEvent extends SyncEventMetadata {
   /** The document's data after the write (for `delete`: its last data). */
   data: JsonObject;
   /** What the write changed; computed on first use and then kept. */

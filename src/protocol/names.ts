@@ -20,25 +20,26 @@ export function assertDocId(id: unknown): asserts id is string {
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
 
-/**
- * A new document id: `doc_` and 16 URL-safe characters from a CSPRNG (96 bits), so ids made by
- * many relays at once do not collide.
- */
-export function generateDocId(): string {
-  const bytes = new Uint8Array(16);
+/** `prefix` and `length` characters from a CSPRNG, 6 bits each. */
+function randomId(prefix: string, length: number): string {
+  const bytes = new Uint8Array(length);
   globalThis.crypto.getRandomValues(bytes);
-  let out = 'doc_';
+  let out = prefix;
   for (const b of bytes) out += ALPHABET[b & 63];
   return out;
 }
 
+/**
+ * A new document id: `doc_` and 16 URL-safe characters (96 random bits), so ids made by many
+ * clients at once do not collide.
+ */
+export function generateDocId(): string {
+  return randomId('doc_', 16);
+}
+
 /** A client-chosen id for one write, so a write resent after a reconnect is applied once. */
 export function generateMutationId(): string {
-  const bytes = new Uint8Array(12);
-  globalThis.crypto.getRandomValues(bytes);
-  let out = 'm_';
-  for (const b of bytes) out += ALPHABET[b & 63];
-  return out;
+  return randomId('m_', 12);
 }
 
 const MUTATION_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
