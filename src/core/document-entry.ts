@@ -15,6 +15,7 @@ import {
   SyncError,
   applyDiffInPlace,
 } from '../protocol/index.js';
+import { type Activity, ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
 import { type PendingMutation } from './pending-mutation.js';
 import { replaceEqualDeep } from './structural-sharing.js';
@@ -63,8 +64,8 @@ export class DocumentEntry {
   private readonly listeners = new Set<() => void>();
   private snapshot: DocumentSnapshot;
   private loadWaiters: Array<() => void> = [];
-  /** Observers of internals (the devtools panel). */
-  readonly activity: Array<{ at: number; kind: 'event' | 'rollback' | 'catch-up' | 'ack'; detail: string }> = [];
+  /** What happened to this document lately (for the devtools panel). */
+  readonly activity = new ActivityLog();
 
   constructor(
     readonly service: string,
@@ -366,9 +367,8 @@ export class DocumentEntry {
     return { service: this.service, id: this.id, revision: this.confirmed.revision, data: this.confirmed.data, createdAt: 0, updatedAt: 0 };
   }
 
-  private note(kind: DocumentEntry['activity'][number]['kind'], detail: string): void {
-    this.activity.push({ at: Date.now(), kind, detail });
-    if (this.activity.length > 50) this.activity.shift();
+  private note(kind: Activity['kind'], detail: string): void {
+    this.activity.add(kind, detail);
   }
 
   /** Pending writes, oldest first (for the devtools panel). */
