@@ -1,8 +1,9 @@
 /**
  * `npm start`: a relay on Redis with RedisJSON (REDIS_URL, or the project's private local
- * Redis), on port 8787 (env PORT). Prints the URLs and stops everything, Redis included, on
- * Ctrl-C.
+ * Redis) on port 8787 (env PORT), and Storybook's demos on port 6006 (env STORYBOOK_PORT)
+ * talking to it. Prints both URLs; Ctrl-C stops all of them, Redis included.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createRelay } from '../relay.js';
 import { ensureRedis } from './local-redis.js';
 
@@ -15,18 +16,39 @@ async function main(): Promise<void> {
     await redis.stop();
     throw err;
   }
-  console.log(`syncdoc relay   ${relay.url}   (Redis with RedisJSON at ${redis.url})`);
-  console.log('Press Ctrl-C to stop.');
-  // The Redis child is unref'd so it never keeps a process alive by itself; here we stay up.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const stop = async () => {
-    clearInterval(keepAlive);
+  const storybookPort = Number(process.env.STORYBOOK_PORT ?? 6006);
+  const storybook: ChildProcess = spawn(
+    'node_modules/.bin/storybook',
+    ['dev', '-p', String(storybookPort), '-c', 'stories/.storybook', '--no-open', '--ci'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, STORYBOOK_RELAY_URL: relay.url } },
+  );
+  let announced = false;
+  storybook.stdout!.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (!announced && /Storybook .* started|Local:/i.test(chunk.toString())) {
+      announced = true;
+      console.log(`\nsyncdoc demos   http://localhost:${storybookPort}\nsyncdoc relay   ${relay.url}   (Redis with RedisJSON at ${redis.url})\nPress Ctrl-C to stop.\n`);
+    }
+  });
+  console.log(`syncdoc relay   ${relay.url}   (Redis with RedisJSON at ${redis.url}); starting Storybook on port ${storybookPort} ...`);
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    storybook.kill('SIGTERM');
     await relay.close();
     await redis.stop();
-    process.exit(0);
+    process.exit(code);
   };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  storybook.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`npm start: Storybook exited (${code ?? 'signal'}); stopping the relay and Redis`);
+      void stop(code ?? 1);
+    }
+  });
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
 }
 
 main().catch((err: unknown) => {
