@@ -1,0 +1,152 @@
+/**
+ * End to end in a real browser: the built static Storybook, served locally, against a real
+ * relay on Redis with RedisJSON, driven in Debian's Chromium. Each test saves a screenshot of
+ * its pages when it fails (test-results/e2e/).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelay } from '../helpers/relay.js';
+import { ensureChromium, launchChromium } from './chromium.js';
+import { serveStatic } from './static-server.js';
+
+const RESULTS = 'test-results/e2e';
+let browser: Browser;
+let storybook: { url: string; close: () => Promise<void> };
+let relayUrl: string;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  ensureChromium();
+  // The static Storybook is built by the test itself, so it always shows the current stories.
+  execFileSync('npx', ['storybook', 'build', '-c', 'stories/.storybook', '-o', 'storybook-static', '--quiet'], { stdio: 'pipe' });
+  storybook = await serveStatic(`${process.cwd()}/storybook-static`);
+  relayUrl = (await startRelay('redis')).url;
+  browser = await launchChromium();
+  mkdirSync(RESULTS, { recursive: true });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await storybook?.close();
+});
+
+/** Opens a story in its own page (own browser context: nothing shared, like two users). */
+async function openStory(storyId: string, doc: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  pages.push(page);
+  const url = `${storybook.url}/iframe.html?id=${storyId}&viewMode=story&relay=${encodeURIComponent(relayUrl)}&doc=${doc}`;
+  await page.goto(url);
+  return page;
+}
+
+/** Runs a test body; on failure, screenshots every page it opened, then fails. */
+async function withScreenshots(name: string, body: () => Promise<void>): Promise<void> {
+  const first = pages.length;
+  try {
+    await body();
+  } catch (err) {
+    for (const [i, page] of pages.slice(first).entries()) {
+      await page.screenshot({ path: `${RESULTS}/${name}-page${i + 1}.png`, fullPage: true }).catch(() => {});
+    }
+    throw err;
+  } finally {
+    for (const page of pages.splice(first)) await page.context().close();
+  }
+}
+
+const fresh = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+const client = (page: Page, label: 'A' | 'B') => page.getByTestId(`client-${label}`);
+
+describe('demos in a real browser', () => {
+  it('session dashboard: an edit in one page appears in another page', async () => {
+    await withScreenshots('session', async () => {
+      const doc = fresh('session');
+      const one = await openStory('demos-session-dashboard--default', doc);
+      const two = await openStory('demos-session-dashboard--default', doc);
+      await expect.poll(() => client(one, 'A').getByTestId('participants').textContent()).toBe('0');
+      await expect.poll(() => client(two, 'B').getByTestId('participants').textContent()).toBe('0');
+      await client(one, 'A').getByRole('button', { name: 'Join' }).click();
+      await client(one, 'A').getByRole('button', { name: 'Join' }).click();
+      await expect.poll(() => client(two, 'B').getByTestId('participants').textContent()).toBe('2');
+      await client(two, 'A').getByTestId('notes').fill('hello from page two');
+      await expect.poll(() => client(one, 'B').getByTestId('notes').inputValue()).toBe('hello from page two');
+      await client(one, 'B').getByRole('button', { name: 'End session' }).click();
+      await expect.poll(() => client(two, 'A').getByTestId('session-status').textContent()).toBe('ended');
+      await one.screenshot({ path: `${RESULTS}/session-dashboard.png` });
+      if (process.env.UPDATE_SCREENSHOTS) copyFileSync(`${RESULTS}/session-dashboard.png`, 'stories/screenshot.png');
+    });
+  });
+
+  it('conflict demo: a stale replace shows, is refused and rolls back; the update retries and lands', async () => {
+    await withScreenshots('conflicts', async () => {
+      const page = await openStory('demos-conflicts-and-rollback--default', fresh('counter'));
+      const a = client(page, 'A');
+      const b = client(page, 'B');
+      await expect.poll(() => b.getByTestId('value').textContent()).toBe('0');
+      await b.getByRole('button', { name: 'Go offline' }).click();
+      await expect.poll(() => b.getByTestId('connection').textContent()).toBe('closed');
+      await a.getByRole('button', { name: '+1 (update)' }).click();
+      await expect.poll(() => a.getByTestId('revision').textContent()).toBe('2');
+      await b.getByRole('button', { name: /Set to 100/ }).click();
+      await expect.poll(() => b.getByTestId('value').textContent()).toBe('100'); // optimistic
+      await b.getByRole('button', { name: '+1 (update)' }).click();
+      await expect.poll(() => b.getByTestId('value').textContent()).toBe('101');
+      await expect.poll(() => b.getByTestId('pending').textContent()).toBe('2 pending');
+      await b.getByRole('button', { name: 'Go online' }).click();
+      await expect.poll(() => b.getByTestId('log').textContent()).toMatch(/conflict — rolled back/);
+      await expect.poll(() => b.getByTestId('log').textContent()).toMatch(/update \+1: landed at revision 3/);
+      await expect.poll(() => b.getByTestId('value').textContent()).toBe('2');
+      await expect.poll(() => a.getByTestId('value').textContent()).toBe('2');
+      await expect.poll(() => b.getByTestId('sync-devtools').textContent()).toMatch(/rollback: replace/);
+    });
+  });
+
+  it('offline demo: the offline client flushes its queue once and both converge', async () => {
+    await withScreenshots('offline', async () => {
+      const page = await openStory('demos-offline-and-catch-up--default', fresh('journal'));
+      const a = client(page, 'A');
+      const b = client(page, 'B');
+      await expect.poll(() => a.getByTestId('revision').textContent()).toBe('1');
+      await a.getByRole('button', { name: 'Go offline' }).click();
+      await expect.poll(() => a.getByTestId('connection').textContent()).toBe('closed');
+      await a.getByRole('button', { name: 'Add an entry' }).click();
+      await a.getByRole('button', { name: 'Add an entry' }).click();
+      await b.getByRole('button', { name: 'Add an entry' }).click();
+      await expect.poll(() => a.getByTestId('pending').textContent()).toBe('2 pending');
+      await expect.poll(() => b.getByTestId('revision').textContent()).toBe('2');
+      await a.getByRole('button', { name: 'Go online' }).click();
+      await expect.poll(() => a.getByTestId('pending').textContent()).toBe('0 pending');
+      await expect.poll(() => a.getByTestId('revision').textContent()).toBe('4');
+      await expect.poll(() => b.getByTestId('revision').textContent()).toBe('4');
+      const entries = async (side: typeof a) => (await side.getByTestId('entries').locator('li').allTextContents()).sort();
+      expect(await entries(a)).toEqual(['A: note 1', 'A: note 2', 'B: note 1']);
+      expect(await entries(b)).toEqual(await entries(a));
+    });
+  });
+
+  it('every story renders without console errors', async () => {
+    const index = JSON.parse(readFileSync('storybook-static/index.json', 'utf8')) as { entries: Record<string, { id: string; type: string }> };
+    const stories = Object.values(index.entries).filter((e) => e.type === 'story');
+    expect(stories.length).toBeGreaterThanOrEqual(5);
+    for (const story of stories) {
+      await withScreenshots(`render-${story.id}`, async () => {
+        const errors: string[] = [];
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        pages.push(page);
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(m.text());
+        });
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${storybook.url}/iframe.html?id=${story.id}&viewMode=story&relay=${encodeURIComponent(relayUrl)}&doc=${fresh('render')}`);
+        await expect.poll(() => page.getByTestId('connection').first().textContent()).toBe('open');
+        await page.waitForTimeout(300); // let the first load settle, so its errors would show
+        expect(errors, story.id).toEqual([]);
+      });
+    }
+  });
+});
