@@ -36,11 +36,47 @@ export interface RedisStoreOptions extends Partial<StoreSettings> {
 const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', `${name}.lua`), 'utf8');
 
 type ScriptReply = [1 | 2, string] | [0, string, string, number];
-type WriteArgs = [op: string, ...rest: string[]];
+/** The operation name and its own script arguments. */
+export type WriteArgs = [op: string, ...rest: string[]];
 
 interface ScriptedRedis extends Redis {
-  syncdocWrite(doc: string, log: string, mid: string, ...argv: string[]): Promise<ScriptReply>;
+  syncdocWrite(...keysThenArgv: string[]): Promise<ScriptReply>;
 }
+
+/** What the write script needs to know about the relay. */
+export interface ScriptSetup {
+  prefix: string;
+  instance: string;
+  settings: StoreSettings;
+}
+
+/**
+ * The three KEYS and the ARGV of one call of lua/write.lua, in the script's order (see its
+ * header). `args` is the operation and its own arguments.
+ */
+export function writeScriptArgs(setup: ScriptSetup, service: string, id: string, opts: WriteOptions, args: WriteArgs): string[] {
+  const keys = documentKeys(setup.prefix, service, id);
+  const mid = opts.mutationId ?? '';
+  return [
+    keys.doc,
+    keys.log,
+    keys.mutation(mid),
+    args[0],
+    service,
+    id,
+    opts.expectedRevision === undefined ? '' : String(opts.expectedRevision),
+    mid,
+    setup.instance,
+    eventChannel(setup.prefix),
+    String(setup.settings.changeLogSize),
+    String(setup.settings.mutationIdTtlSeconds),
+    String(setup.settings.maxDocumentBytes),
+    ...args.slice(1),
+  ];
+}
+
+/** The write script's source. */
+export const WRITE_SCRIPT = lua('write');
 
 /** The message shown when the server lacks RedisJSON: it says what to install. */
 export const REDISJSON_MISSING =
@@ -84,7 +120,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const message = cause && own !== REDISJSON_MISSING ? cause : own;
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
-  cmd.defineCommand('syncdocWrite', { numberOfKeys: 3, lua: lua('write') });
+  cmd.defineCommand('syncdocWrite', { numberOfKeys: 3, lua: WRITE_SCRIPT });
   const store = new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
   await store.listen();
   return store;
@@ -221,23 +257,8 @@ class RedisStore implements Store {
   }
 
   private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs): Promise<SyncDocument | undefined> {
-    const keys = documentKeys(this.prefix, service, id);
-    const mid = opts.mutationId ?? '';
     const reply = await this.cmd.syncdocWrite(
-      keys.doc,
-      keys.log,
-      keys.mutation(mid),
-      args[0],
-      service,
-      id,
-      opts.expectedRevision === undefined ? '' : String(opts.expectedRevision),
-      mid,
-      this.instance,
-      this.channel,
-      String(this.settings.changeLogSize),
-      String(this.settings.mutationIdTtlSeconds),
-      String(this.settings.maxDocumentBytes),
-      ...args.slice(1),
+      ...writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args),
     );
     if (reply[0] === 0) {
       const [, code, message, revision] = reply;
