@@ -97,6 +97,9 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
   http.on('upgrade', (req, socket, head) => {
+    // Node drops its own error handler on upgrade and ws adds one only in handleUpgrade: a
+    // client that resets while authenticate() runs must not crash the relay.
+    socket.on('error', () => socket.destroy());
     void (async () => {
       try {
         const token = new URL(req.url ?? '/', 'http://relay').searchParams.get('token') ?? undefined;
@@ -105,6 +108,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
         socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
         return;
       }
+      if (socket.destroyed) return;
       wss.handleUpgrade(req, socket, head, (ws) => {
         const session = new Session(ws, ctx);
         ws.on('message', (data, isBinary) => void session.receive(data as Buffer, isBinary));
@@ -138,7 +142,12 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     close: () =>
       (closing ??= (async () => {
         for (const ws of wss.clients) ws.close(1001, 'relay shutting down');
+        // A peer that does not answer the close handshake would hold close() for ws's 30 s.
+        const grace = setTimeout(() => {
+          for (const ws of wss.clients) ws.terminate();
+        }, 1000);
         await new Promise<void>((resolve) => wss.close(() => resolve()));
+        clearTimeout(grace);
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await store.close();

@@ -64,6 +64,7 @@ export class Session {
     let error: SyncError;
     if (err instanceof SyncError) {
       error = err;
+      if (error.code === 'internal' || error.code === 'unavailable') this.ctx.log(`${error.code}: ${error.message}`);
     } else {
       this.ctx.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       error = new SyncError('internal', 'the relay could not complete the request');

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, ReplyError, type RedisOptions } from 'ioredis';
 import {
   type CatchUpResult,
   type JsonObject,
@@ -77,6 +77,21 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
 
 /** The write script's source. */
 export const WRITE_SCRIPT = lua('write');
+
+/**
+ * Runs one Redis call and gives its failures the codes callers expect: Redis refusing a
+ * command is a server fault (`internal`); everything else (connection lost, retries used up)
+ * means Redis cannot be reached now (`unavailable`, 503), which a client may retry.
+ */
+async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SyncError) throw err;
+    if (err instanceof ReplyError) throw new SyncError('internal', `Redis refused the command: ${(err as Error).message}`);
+    throw new SyncError('unavailable', `Redis is unreachable: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
 
 /** The message shown when the server lacks RedisJSON: it says what to install. */
 export const REDISJSON_MISSING =
@@ -205,7 +220,7 @@ class RedisStore implements Store {
 
   async get(service: string, id: string): Promise<SyncDocument> {
     const keys = documentKeys(this.prefix, service, id);
-    const text = (await this.cmd.call('JSON.GET', keys.doc, '$')) as string | null;
+    const text = (await redisCall(() => this.cmd.call('JSON.GET', keys.doc, '$'))) as string | null;
     const envelope = text ? (JSON.parse(text) as Envelope[])[0] : undefined;
     if (!envelope || envelope.deleted) throw notFound(service, id);
     return { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
@@ -241,7 +256,7 @@ class RedisStore implements Store {
   async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
     const keys = documentKeys(this.prefix, service, id);
     // One MULTI, so the head and the log are read at the same instant.
-    const replies = await this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec();
+    const replies = await redisCall(() => this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec());
     const [[headErr, head], [logErr, log]] = replies as [[Error | null, string | null], [Error | null, string[]]];
     if (headErr || logErr) throw headErr ?? logErr;
     const envelope = head ? (JSON.parse(head) as Envelope[])[0] : undefined;
@@ -257,8 +272,8 @@ class RedisStore implements Store {
   }
 
   private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs): Promise<SyncDocument | undefined> {
-    const reply = await this.cmd.syncdocWrite(
-      ...writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args),
+    const reply = await redisCall(() =>
+      this.cmd.syncdocWrite(...writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args)),
     );
     if (reply[0] === 0) {
       const [, code, message, revision] = reply;

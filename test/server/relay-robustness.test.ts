@@ -1,0 +1,79 @@
+/**
+ * The relay under hostile or failing conditions: sockets that reset mid-upgrade, peers that
+ * never answer a close, and a Redis that goes away.
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SyncError } from '../../src/index.js';
+import { createRelay } from '../../server/index.js';
+import { startLocalRedis } from '../../server/dev/local-redis.js';
+import { connect, eventually, opened, startRelay } from '../helpers/relay.js';
+
+describe('relay robustness', () => {
+  it('survives a client that resets its connection while authenticate() is running', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const relay = await startRelay('memory', { authenticate: async () => (await gate, true) });
+    const port = relay.port;
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    socket.resetAndDestroy();
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    // Still serving.
+    const client = await opened(connect(relay));
+    await expect(client.sync.create('s', { ok: true })).resolves.toMatchObject({ revision: 1 });
+  });
+
+  it('refuses a connection with 401 when authenticate says no, and passes the token', async () => {
+    const seen: Array<string | undefined> = [];
+    const relay = await startRelay('memory', { authenticate: (token) => (seen.push(token), token === 'good') });
+    const url = relay.url.replace('http', 'ws');
+    const refused = new WebSocket(`${url}/?token=bad`);
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(401);
+    const good = await opened(connect(relay, { token: 'good' }));
+    expect(good.status).toBe('open');
+    expect(seen).toEqual(['bad', 'good']);
+  });
+
+  it('closes promptly even when a peer never answers the close handshake', async () => {
+    const relay = await createRelay({ port: 0, log: () => {} });
+    const socket = net.connect(relay.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(
+      'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await eventually(() => relay.connections === 1);
+    socket.pause(); // reads nothing, answers nothing
+    await relay.close(); // without the grace period this takes ws's 30 s close timeout
+    expect(relay.connections).toBe(0);
+    socket.destroy();
+  }, 10_000);
+
+  it('answers 503 unavailable (not a crash, not 500) while its Redis is gone', async () => {
+    const redis = await startLocalRedis({ log: () => {} });
+    const relay = await createRelay({ port: 0, redis: redis.url, log: () => {} });
+    try {
+      const client = await opened(connect(relay));
+      const { id } = await client.sync.create('s', { n: 1 });
+      await redis.stop();
+      const err = await client.sync.merge('s', id, { n: 2 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SyncError);
+      expect(err).toMatchObject({ code: 'unavailable', status: 503 });
+    } finally {
+      await relay.close();
+      await redis.stop();
+    }
+  });
+});
