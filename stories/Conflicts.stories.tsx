@@ -57,9 +57,9 @@ export const Default: StoryObj = {
         title="Conflicts and rollback"
         intro={
           <>
-            Take B offline, press +1 on A, then on B press “Set to 100” (its revision is now stale) and +1, and bring B
-            back online: the replace is refused with a conflict and rolls back; the update re-runs on the latest value
-            and lands.
+            Take B offline and press +1 on A. Then on B press +1 and “Set to 100”: both are built on B’s now stale
+            revision and show at once. Bring B back online: the update is refused with a conflict, re-runs on the latest
+            value and lands; the replace is refused and rolls back.
           </>
         }
         devtools={{ service: 'counter', id }}

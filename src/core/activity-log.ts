@@ -9,7 +9,7 @@ export interface Activity {
   /** When it happened (ms since the epoch). */
   at: number;
   /** What kind of thing happened. */
-  kind: 'event' | 'ack' | 'rollback' | 'catch-up';
+  kind: 'event' | 'ack' | 'retry' | 'rollback' | 'catch-up';
   /** A one-line description. */
   detail: string;
 }

@@ -22,7 +22,6 @@ const key = (service: string, id: string) => `${service}\u0000${id}`;
 export class DocumentCache {
   private readonly entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
   private readonly timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
-  private offline = false;
   private readonly gcTime: number;
   private readonly retries: number;
 
@@ -32,16 +31,8 @@ export class DocumentCache {
   ) {
     this.gcTime = options.gcTime ?? 1000;
     this.retries = options.updateRetries ?? 3;
-    transport.on('event', (event) => this.entries.get(key(event.metadata.service, event.metadata.id))?.entry.receive(event));
-    transport.on('status', (status) => {
-      if (status !== 'open') {
-        this.offline = true;
-        return;
-      }
-      if (!this.offline) return;
-      this.offline = false;
-      for (const { entry } of this.entries.values()) entry.reconnected();
-    });
+    // Entries subscribe to their own events and follow the connection themselves (see
+    // DocumentEntry.activate): the cache only shares them and releases idle ones.
   }
 
   /**

@@ -114,10 +114,29 @@ export class DocumentEntry {
   dispose(): void {
     if (this.subId !== undefined) this.transport.unsubscribe(this.subId);
     this.subId = undefined;
+    this.stopStatus?.();
+    this.stopStatus = undefined;
   }
 
+  private stopStatus: (() => void) | undefined;
+  private wasOffline = false;
+
+  /**
+   * Subscribes with its own handler (events reach this entry whatever the cache's map holds)
+   * and follows the connection, to catch up (or load again) after a reconnect.
+   */
   private activate(): void {
-    this.subId = this.transport.subscribe({ topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' });
+    this.subId = this.transport.subscribe(
+      { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
+      (event) => this.receive(event),
+    );
+    this.stopStatus = this.transport.on('status', (status) => {
+      if (status !== 'open') this.wasOffline = true;
+      else if (this.wasOffline) {
+        this.wasOffline = false;
+        this.reconnected();
+      }
+    });
     void this.load();
   }
 
@@ -271,9 +290,10 @@ export class DocumentEntry {
     this.changed();
   }
 
-  /** The connection came back: catch up on what happened meanwhile. */
+  /** The connection came back: catch up on what happened meanwhile (or load again, if it never loaded). */
   reconnected(): void {
-    this.catchUp();
+    if (this.confirmed) this.catchUp();
+    else if (this.status !== 'loading') void this.load();
   }
 
   /** Adds a local write: visible at once, sent when its turn comes. */
@@ -331,6 +351,7 @@ export class DocumentEntry {
     if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;
+      this.note('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
       await this.reach(err.revision ?? (this.confirmed?.revision ?? 0) + 1);
       this.inflight = undefined;
       this.pump();

@@ -13,7 +13,8 @@ export class Emitter<Events extends Record<string, unknown>> {
     set.add(listener as (payload: never) => void);
     return () => {
       set.delete(listener as (payload: never) => void);
-      if (set.size === 0) this.listeners.delete(name);
+      // Calling off() twice must not remove a newer set registered under the same name.
+      if (set.size === 0 && this.listeners.get(name) === set) this.listeners.delete(name);
     };
   }
 

@@ -69,6 +69,8 @@ export class RealtimeClient {
   private readonly subscriptions = new Map<string, ClientSubscription>();
   private nextSub = 1;
   private closed = false;
+  /** disconnect() was called: stay offline until connect(), whatever is called meanwhile. */
+  private offline = false;
 
   constructor(options: RealtimeClientOptions) {
     if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
@@ -90,7 +92,7 @@ export class RealtimeClient {
     this.requests = new RequestTracker(this.connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
     this.connection.on('status', (status) => {
-      if (status !== 'open') this.requests.pauseQueued();
+      if (status !== 'open') this.requests.connectionLost();
       this.emitter.emit('status', status);
     });
     this.connection.on('ready', () => {
@@ -116,6 +118,7 @@ export class RealtimeClient {
   /** Opens the connection (when created with `autoConnect: false`). */
   connect(): void {
     if (this.closed) throw new SyncError('unavailable', 'the client is closed');
+    this.offline = false;
     this.connection.open();
   }
 
@@ -126,7 +129,7 @@ export class RealtimeClient {
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     if (this.closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
-    if (!options.queueWhileOffline) this.connection.open();
+    if (!options.queueWhileOffline && !this.offline) this.connection.open();
     return this.requests.request(message, options);
   }
 
@@ -164,7 +167,7 @@ export class RealtimeClient {
     if (options.returnMode) copy.returnMode = options.returnMode;
     if (onEvent) copy.handler = onEvent;
     this.subscriptions.set(sub, copy);
-    this.connection.open();
+    if (!this.offline) this.connection.open();
     if (this.connection.status === 'open') this.sendSubscribe(sub, copy);
     return sub;
   }
@@ -172,7 +175,7 @@ export class RealtimeClient {
   private sendSubscribe(sub: string, s: ClientSubscription): void {
     const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic, returnMode: wireMode(s) };
     if (s.filter) message.filter = s.filter;
-    this.requests.request(message).catch((err: SyncError) => {
+    this.requests.request(message, { resend: false }).catch((err: SyncError) => {
       if (this.subscriptions.has(sub)) this.emitter.emit('error', err);
     });
   }
@@ -180,7 +183,7 @@ export class RealtimeClient {
   /** Ends a subscription; unknown ids are ignored. */
   unsubscribe(subId: string): void {
     if (!this.subscriptions.delete(subId)) return;
-    if (this.connection.status === 'open') this.requests.request({ type: 'unsubscribe', sub: subId }).catch(() => {});
+    if (this.connection.status === 'open') this.requests.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
   }
 
   /**
@@ -217,6 +220,7 @@ export class RealtimeClient {
    * kept, and calls made meanwhile wait (then fail with `unavailable` after `requestTimeout`).
    */
   disconnect(): void {
+    this.offline = true;
     this.connection.close();
   }
 

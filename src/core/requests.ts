@@ -11,12 +11,19 @@ import type { Connection } from './connection.js';
 export interface RequestOptions {
   /** Time the answer from when the frame goes out (not from the call), so offline writes wait. */
   queueWhileOffline?: boolean;
+  /**
+   * Send again after a reconnect (default true). Subscribe and unsubscribe say false: after a
+   * reconnect the client rebuilds subscriptions from its own list, so an old frame must not
+   * come back (it could revive a subscription dropped meanwhile).
+   */
+  resend?: boolean;
 }
 
 type Pending = {
   frame: string;
   type: string;
   queueWhileOffline: boolean;
+  resend: boolean;
   resolve: (result: ResultMessage['result']) => void;
   reject: (err: SyncError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -45,6 +52,7 @@ export class RequestTracker {
         frame,
         type: message.type,
         queueWhileOffline: options.queueWhileOffline ?? false,
+        resend: options.resend ?? true,
         resolve,
         reject,
         timer: undefined,
@@ -103,9 +111,19 @@ export class RequestTracker {
     else p.reject(SyncError.from(message.error));
   }
 
-  /** The connection dropped: offline-queued requests stop their timers until they are resent. */
-  pauseQueued(): void {
-    for (const p of this.pending.values()) {
+  /**
+   * The connection dropped: requests that are not resent end now (answered `null`: what they
+   * did is redone from the client's own state), and offline-queued requests stop their timers
+   * until they are resent.
+   */
+  connectionLost(): void {
+    for (const [rid, p] of this.pending) {
+      if (!p.resend) {
+        this.pending.delete(rid);
+        clearTimeout(p.timer);
+        p.resolve(null);
+        continue;
+      }
       if (!p.queueWhileOffline) continue;
       clearTimeout(p.timer);
       p.timer = undefined;

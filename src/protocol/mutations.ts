@@ -85,7 +85,8 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
     }
     default:
       if (value === undefined) throw invalid(`${where}.value is required for ${op}`);
-      assertJsonValue(value, maxDepth, `${where}.value`, segments.length + 1);
+      // A set value sits at the path's depth; an appended item one level deeper, in the array.
+      assertJsonValue(value, maxDepth, `${where}.value`, segments.length + (op === 'append' ? 2 : 1));
       return { op: op as 'set' | 'append', path, value };
   }
 }

@@ -27,7 +27,7 @@ const box: CSSProperties = {
   padding: '8px 10px',
   minWidth: 260,
 };
-const COLORS: Record<string, string> = { event: '#93c5fd', ack: '#86efac', rollback: '#fca5a5', 'catch-up': '#fcd34d' };
+const COLORS: Record<string, string> = { event: '#93c5fd', ack: '#86efac', retry: '#fdba74', rollback: '#fca5a5', 'catch-up': '#fcd34d' };
 
 /** The devtools panel for one document. */
 export function SyncDevtools({ service, id, lines = 8, style }: SyncDevtoolsProps): ReactNode {

@@ -2,10 +2,10 @@
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector';
 import type { DocumentActions } from '../core/document-actions.js';
-import type { DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
+import type { DocumentEntry, DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
-import type { EventFilter, ReturnMode, SyncError, SyncEvent } from '../protocol/index.js';
+import { type EventFilter, type ReturnMode, SyncError, type SyncEvent } from '../protocol/index.js';
 import { useRealtimeContext } from './context.js';
 
 /** The client of the nearest {@link RealtimeProvider}. */
@@ -48,6 +48,16 @@ export interface SyncDocumentState<T, S = T> extends DocumentActions<T> {
 
 type Selected<S> = Omit<DocumentSnapshot, 'data'> & { data: S | undefined };
 
+/** A stand-in for a document the cache refused (bad service or id): an error, and writes that reject. */
+function refused<T>(error: SyncError): { entry: Pick<DocumentEntry, 'subscribe' | 'getSnapshot' | 'ensureActive' | 'loaded'>; actions: DocumentActions<T> } {
+  const snapshot: DocumentSnapshot = { status: 'error', data: undefined, revision: undefined, pending: 0, error };
+  const reject = () => Promise.reject(error);
+  return {
+    entry: { subscribe: () => () => {}, getSnapshot: () => snapshot, ensureActive: () => {}, loaded: () => Promise.resolve() },
+    actions: { update: reject, replace: reject, merge: reject, mutate: reject, delete: reject },
+  };
+}
+
 /**
  * A live document: loads it, follows every change in revision order, and exposes optimistic
  * write methods (`update`, `replace`, `merge`, `mutate`, `delete`). Errors are data
@@ -59,7 +69,16 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
   options: UseSyncDocumentOptions<T, S> = {},
 ): SyncDocumentState<T, S> {
   const { cache } = useRealtimeContext();
-  const { entry, actions } = cache.document<T>(service, id, options.create as Record<string, unknown> | undefined);
+  const create = options.create as Record<string, unknown> | undefined;
+  // Bad names or create data are errors as data (status 'error'), not thrown during render.
+  const { entry, actions } = useMemo(() => {
+    try {
+      return cache.document<T>(service, id, create);
+    } catch (err) {
+      return refused<T>(err instanceof SyncError ? err : new SyncError('invalid', String(err)));
+    }
+  }, [cache, service, id]);
+  // (create is read only when the entry is made, so it is not a dependency)
   const { select, isEqual = Object.is } = options;
   const selectRef = useRef(select);
   selectRef.current = select;

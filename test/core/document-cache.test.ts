@@ -206,6 +206,30 @@ describe('document cache', () => {
     expect(made.entry.getSnapshot()).toMatchObject({ status: 'ready', revision: 1, data: { fresh: true } });
   });
 
+  it('a document missing at load is loaded again after a reconnect (it may have been created meanwhile)', async () => {
+    const server = new FakeServer();
+    const t = server.connect();
+    const { entry } = new DocumentCache(t).document('doc', 'later');
+    entry.subscribe(() => {});
+    await drain(t);
+    expect(entry.getSnapshot()).toMatchObject({ status: 'not-found' });
+    t.disconnect();
+    await server.store.create('doc', 'later', { made: true }); // its event is lost: offline
+    t.reconnect();
+    await drain(t);
+    expect(entry.getSnapshot()).toMatchObject({ status: 'ready', revision: 1, data: { made: true } });
+  });
+
+  it('logs a retry in its activity when update re-runs after a conflict', async () => {
+    const { server, t, actions, entry } = await setup({ a: 1 });
+    const inc = actions.update((d) => void (d.a = (d.a ?? 0) + 1));
+    await server.store.merge('doc', 'd1', { a: 10 });
+    t.inbox.length = 0;
+    await drain(t);
+    await inc;
+    expect(entry.activity.getSnapshot().map((a) => a.kind)).toContain('retry');
+  });
+
   it('releases an entry (and its subscription) a while after the last reader leaves, not before', async () => {
     const { t, cache, entry, unsubscribe } = await setup();
     expect(t.subscriptions.size).toBe(1);

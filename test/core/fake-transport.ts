@@ -49,7 +49,7 @@ export class FakeTransport implements DocumentTransport {
   readonly answers: Array<{ call: Call; deliver: () => void }> = [];
   /** Events waiting to be delivered. */
   readonly inbox: SyncEvent[] = [];
-  readonly subscriptions = new Map<string, SubscribeOptions>();
+  readonly subscriptions = new Map<string, SubscribeOptions & { handler?: (e: SyncEvent) => void }>();
   private readonly eventHandlers = new Set<(e: SyncEvent) => void>();
   private readonly statusHandlers = new Set<(s: ConnectionStatus) => void>();
   private nextSub = 1;
@@ -60,10 +60,18 @@ export class FakeTransport implements DocumentTransport {
     return new Promise((resolve, reject) => this.outbox.push({ message, resolve, reject }));
   }
 
-  subscribe(options: SubscribeOptions): string {
+  subscribe(options: SubscribeOptions, handler?: (event: SyncEvent) => void): string {
     const id = `sub_${this.nextSub++}`;
-    this.subscriptions.set(id, options);
+    this.subscriptions.set(id, handler ? { ...options, handler } : options);
     return id;
+  }
+
+  /** Hands an event to the global listeners and to each matching subscription's handler. */
+  private dispatch(event: SyncEvent): void {
+    for (const h of [...this.eventHandlers]) h(structuredClone(event));
+    for (const s of [...this.subscriptions.values()]) {
+      if (s.handler && topicMatches(s.topic, event.topic) && filterMatches(s.filter, event.metadata, undefined)) s.handler(structuredClone(event));
+    }
   }
 
   unsubscribe(subId: string): void {
@@ -114,13 +122,13 @@ export class FakeTransport implements DocumentTransport {
   deliver(index = 0): boolean {
     const e = this.inbox.splice(index, 1)[0];
     if (!e) return false;
-    for (const h of [...this.eventHandlers]) h(structuredClone(e));
+    this.dispatch(e);
     return true;
   }
 
   /** Delivers a copy of an event that was already delivered or is waiting (a duplicate). */
   redeliver(event: SyncEvent): void {
-    for (const h of [...this.eventHandlers]) h(structuredClone(event));
+    this.dispatch(event);
   }
 
   /** The connection drops: waiting answers and events are lost; unanswered requests will be resent. */

@@ -91,10 +91,10 @@ describe('demos in a real browser', () => {
       await expect.poll(() => b.getByTestId('connection').textContent()).toBe('closed');
       await a.getByRole('button', { name: '+1 (update)' }).click();
       await expect.poll(() => a.getByTestId('revision').textContent()).toBe('2');
+      await b.getByRole('button', { name: '+1 (update)' }).click();
+      await expect.poll(() => b.getByTestId('value').textContent()).toBe('1'); // optimistic, on stale r1
       await b.getByRole('button', { name: /Set to 100/ }).click();
       await expect.poll(() => b.getByTestId('value').textContent()).toBe('100'); // optimistic
-      await b.getByRole('button', { name: '+1 (update)' }).click();
-      await expect.poll(() => b.getByTestId('value').textContent()).toBe('101');
       await expect.poll(() => b.getByTestId('pending').textContent()).toBe('2 pending');
       await b.getByRole('button', { name: 'Go online' }).click();
       await expect.poll(() => b.getByTestId('log').textContent()).toMatch(/conflict — rolled back/);
@@ -102,6 +102,7 @@ describe('demos in a real browser', () => {
       await expect.poll(() => b.getByTestId('value').textContent()).toBe('2');
       await expect.poll(() => a.getByTestId('value').textContent()).toBe('2');
       await expect.poll(() => b.getByTestId('sync-devtools').textContent()).toMatch(/rollback: replace/);
+      await expect.poll(() => b.getByTestId('sync-devtools').textContent()).toMatch(/retry: update .*conflict/);
     });
   });
 

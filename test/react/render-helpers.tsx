@@ -114,6 +114,17 @@ export function eventGate(client: RealtimeClient): {
     });
   };
   client.on = gated as unknown as RealtimeClient['on'];
+  // Subscriptions with their own handler (the document cache's) go through the gate too.
+  const subscribe = client.subscribe.bind(client);
+  client.subscribe = (options, handler) =>
+    subscribe(
+      options,
+      handler &&
+        ((e: SyncEvent) => {
+          if (held) held.push({ event: e, deliver: () => handler(e) });
+          else handler(e);
+        }),
+    );
   return {
     hold() {
       held ??= [];

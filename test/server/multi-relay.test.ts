@@ -107,7 +107,7 @@ describe('several relays over one Redis', () => {
     expect(await client.sync.get('session', id)).toMatchObject({ revision: 11, data: { count: 10 } });
   });
 
-  it('writes made while a relay was down are caught up after reconnecting to another relay', async () => {
+  it('catch-up through another relay returns the diffs written while the first relay was down', async () => {
     const keyPrefix = freshPrefix();
     const r1 = await startRelay('redis', { keyPrefix });
     const r2 = await startRelay('redis', { keyPrefix });
