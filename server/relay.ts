@@ -30,7 +30,7 @@ export interface RelayOptions {
   limits?: Partial<DocumentLimits>;
   /** Writes kept per document for catch-up. Default 100. */
   changeLogSize?: number;
-  /** Seconds a mutation id is remembered for replay. Default 300. */
+  /** Seconds a mutation id is remembered for replay (one small key per write). Default 3600. */
   mutationIdTtlSeconds?: number;
   /**
    * Decides whether a connection may open, from the client's `token` (query `?token=`).
@@ -78,7 +78,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const ctx = { store, index, limits, maxFrameBytes, instance, log };
   store.onEvent((event: StoreEvent) => {
     const frames = new EventFrames(event);
-    for (const [session, mode] of index.route(frames.topic, event, event.data)) session.sendRaw(frames.frame(mode));
+    for (const [session, mode] of index.route(frames.topic, event.metadata, event.data)) session.sendRaw(frames.frame(mode));
   });
 
   store.onEventGap(() => {

@@ -8,6 +8,7 @@ import {
   type JsonObject,
   type MutationOp,
   type SyncDocument,
+  type SyncEventMetadata,
   type SyncOperation,
   SyncError,
   applyMutations,
@@ -15,9 +16,13 @@ import {
   computeDiff,
   mergePatch,
 } from '../../src/protocol/index.js';
+import { documentAt } from './replay.js';
+import { storeEvent } from './store-event.js';
 import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
 
 interface Entry {
+  service: string;
+  id: string;
   revision: number;
   data: JsonObject;
   createdAt: number;
@@ -25,8 +30,8 @@ interface Entry {
   deleted: boolean;
   /** Newest last, at most `changeLogSize`. */
   log: ChangeRecord[];
-  /** mutationId -> first result and when it expires. */
-  mutations: Map<string, { result: SyncDocument | null; expires: number }>;
+  /** mutationId -> the revision the write made (0 for a delete), and when the memo expires. */
+  mutations: Map<string, { revision: number; expires: number }>;
 }
 
 const MAX_REMEMBERED_MUTATIONS = 1000;
@@ -71,7 +76,7 @@ class MemoryStore implements Store {
     }
     this.checkSize(data);
     const now = Date.now();
-    const entry: Entry = { revision: 0, data: {}, createdAt: now, updatedAt: now, deleted: false, log: [], mutations: new Map() };
+    const entry: Entry = { service, id, revision: 0, data: {}, createdAt: now, updatedAt: now, deleted: false, log: [], mutations: new Map() };
     this.docs.set(key, entry);
     return this.commit(service, id, entry, 'create', data, opts) as SyncDocument;
   }
@@ -144,21 +149,24 @@ class MemoryStore implements Store {
     entry.log.push(record);
     if (entry.log.length > this.settings.changeLogSize) entry.log.shift();
     const result = operation === 'delete' ? null : this.toDocument(service, id, entry);
-    if (opts.mutationId) this.remember(entry, opts.mutationId, result);
-    const event: StoreEvent = { operation, service, id, revision: entry.revision, timestamp: now, data: next, diff: diffOf };
-    if (opts.mutationId) event.mutationId = opts.mutationId;
-    this.listener(event);
+    if (opts.mutationId) this.remember(entry, opts.mutationId, operation === 'delete' ? 0 : entry.revision);
+    const metadata: SyncEventMetadata = { operation, service, id, revision: entry.revision, timestamp: now };
+    if (opts.mutationId) metadata.mutationId = opts.mutationId;
+    this.listener(storeEvent({ metadata, data: next, diff: diffOf }));
     return result;
   }
 
-  private remember(entry: Entry, mutationId: string, result: SyncDocument | null): void {
-    entry.mutations.set(mutationId, { result, expires: Date.now() + this.settings.mutationIdTtlSeconds * 1000 });
+  private remember(entry: Entry, mutationId: string, revision: number): void {
+    entry.mutations.set(mutationId, { revision, expires: Date.now() + this.settings.mutationIdTtlSeconds * 1000 });
     if (entry.mutations.size > MAX_REMEMBERED_MUTATIONS) {
       entry.mutations.delete(entry.mutations.keys().next().value!);
     }
   }
 
-  /** The first result of a remembered write, or `undefined`. */
+  /**
+   * The answer to a remembered write (see replay.ts): the document at the revision it made,
+   * `null` for a delete; `undefined` when the id is not remembered.
+   */
   private replay(entry: Entry, mutationId: string | undefined): SyncDocument | null | undefined {
     if (!mutationId) return undefined;
     const hit = entry.mutations.get(mutationId);
@@ -167,7 +175,7 @@ class MemoryStore implements Store {
       entry.mutations.delete(mutationId);
       return undefined;
     }
-    return hit.result;
+    return hit.revision === 0 ? null : documentAt(this.toDocument(entry.service, entry.id, entry), entry.log, hit.revision);
   }
 
   private live(service: string, id: string): Entry {

@@ -17,15 +17,8 @@ export interface RawChange {
   after: JsonValue[][];
 }
 
-/** A change record as published, with the document's identity and data after the write. */
-export interface RawEvent extends RawChange {
-  service: string;
-  id: string;
-  data: JsonObject;
-}
-
 /** The diff a stored change stands for. */
-export function diffOfChange(c: RawChange): SyncDiff {
+export function diffOfChange(c: Pick<RawChange, 'operation' | 'paths' | 'before' | 'after'>): SyncDiff {
   if (c.operation === 'create') return computeDiff({}, (c.after[0]?.[0] ?? {}) as JsonObject);
   if (c.operation === 'delete') return computeDiff((c.before[0]?.[0] ?? {}) as JsonObject, {});
   const out = emptyDiff();

@@ -14,13 +14,16 @@ import {
   type MutationOp,
   type SyncDocument,
   type SyncErrorCode,
+  type SyncEventMetadata,
   SyncError,
   isPathAddressable,
   parsePath,
 } from '../../src/protocol/index.js';
 import { notFound } from './memory.js';
+import { documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
-import { type RawChange, type RawEvent, diffOfChange, toChangeRecord } from './redis-records.js';
+import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
+import { storeEvent } from './store-event.js';
 import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
 
 /** How to reach Redis and where to keep keys. */
@@ -187,27 +190,30 @@ class RedisStore implements Store {
     this.gapListener = listener;
   }
 
+  /** One published event: `instance \n metadata \n change \n data` (see lua/write.lua). */
   private dispatch(message: string): void {
-    const bar = message.indexOf('|');
-    let raw: RawEvent;
+    const a = message.indexOf('\n');
+    const b = message.indexOf('\n', a + 1);
+    const c = message.indexOf('\n', b + 1);
+    let metadata: SyncEventMetadata;
     try {
-      raw = JSON.parse(message.slice(bar + 1)) as RawEvent;
+      if (a < 0 || b < 0 || c < 0) throw new Error('not four lines');
+      metadata = JSON.parse(message.slice(a + 1, b)) as SyncEventMetadata;
     } catch {
       this.log(`ignored a malformed message on ${this.channel}`);
       return;
     }
-    let diff: ReturnType<StoreEvent['diff']> | undefined;
-    const event: StoreEvent = {
-      operation: raw.operation,
-      service: raw.service,
-      id: raw.id,
-      revision: raw.revision,
-      timestamp: raw.timestamp,
-      data: raw.data,
-      diff: () => (diff ??= diffOfChange(raw)),
-    };
-    if (raw.mutationId) event.mutationId = raw.mutationId;
-    this.listener(event);
+    this.listener(
+      storeEvent({
+        metadata,
+        metadataJson: message.slice(a + 1, b),
+        dataJson: message.slice(c + 1),
+        diff: () => {
+          const change = JSON.parse(message.slice(b + 1, c)) as Pick<RawChange, 'paths' | 'before' | 'after'>;
+          return diffOfChange({ ...change, operation: metadata.operation });
+        },
+      }),
+    );
   }
 
   onEvent(listener: (event: StoreEvent) => void): void {
@@ -254,21 +260,40 @@ class RedisStore implements Store {
   }
 
   async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
+    const { envelope, log } = await this.readWithLog(service, id, since);
+    const { rev: revision, deleted } = envelope;
+    if (since >= revision) return { revision, deleted, changes: [] };
+    const missed = log.filter((c) => c.revision > since).reverse();
+    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
+    return { revision, deleted, snapshot: envelope.data };
+  }
+
+  /**
+   * The document and its logged changes after revision `since` (newest first), read in one
+   * MULTI so both are of the same instant. Log lines are parsed only down to `since`.
+   */
+  private async readWithLog(service: string, id: string, since: number): Promise<{ envelope: Envelope; log: RawChange[] }> {
     const keys = documentKeys(this.prefix, service, id);
-    // One MULTI, so the head and the log are read at the same instant.
     const replies = await redisCall(() => this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec());
-    const [[headErr, head], [logErr, log]] = replies as [[Error | null, string | null], [Error | null, string[]]];
+    const [[headErr, head], [logErr, lines]] = replies as [[Error | null, string | null], [Error | null, string[]]];
     if (headErr || logErr) throw headErr ?? logErr;
     const envelope = head ? (JSON.parse(head) as Envelope[])[0] : undefined;
     if (!envelope) throw notFound(service, id);
-    const { rev: revision, deleted } = envelope;
-    if (since >= revision) return { revision, deleted, changes: [] };
-    const missed = log
-      .map((line) => JSON.parse(line) as RawChange)
-      .filter((c) => c.revision > since)
-      .reverse();
-    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
-    return { revision, deleted, snapshot: envelope.data };
+    const log: RawChange[] = [];
+    for (const line of lines) {
+      // Lines start with {"revision":N (see write.lua): skip parsing what is not needed.
+      const revision = Number(/^\{"revision":(\d+)/.exec(line)?.[1] ?? Number.NaN);
+      if (revision <= since) break;
+      log.push(JSON.parse(line) as RawChange);
+    }
+    return { envelope, log };
+  }
+
+  /** The answer to a replayed write: the document at the revision it made (see replay.ts). */
+  private async replayed(service: string, id: string, revision: number): Promise<SyncDocument> {
+    const { envelope, log } = await this.readWithLog(service, id, revision - 1);
+    const current: SyncDocument = { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
+    return documentAt(current, log.map(toChangeRecord), revision);
   }
 
   private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs): Promise<SyncDocument | undefined> {
@@ -279,6 +304,7 @@ class RedisStore implements Store {
       const [, code, message, revision] = reply;
       throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);
     }
+    if (reply[0] === 2) return reply[1] === 'deleted' ? undefined : this.replayed(service, id, Number(reply[1]));
     const result = JSON.parse(reply[1]) as SyncDocument | null;
     return result ?? undefined;
   }

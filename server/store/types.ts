@@ -7,9 +7,7 @@ import type {
   CatchUpResult,
   JsonObject,
   MutationOp,
-  SyncDiff,
   SyncDocument,
-  SyncEventMetadata,
 } from '../../src/protocol/index.js';
 
 /** Options every write takes. */
@@ -20,13 +18,8 @@ export interface WriteOptions {
   mutationId?: string;
 }
 
-/** One committed write, as the store reports it to the relay for fan-out. */
-export interface StoreEvent extends SyncEventMetadata {
-  /** The document's data after the write (for `delete`: its last data). */
-  data: JsonObject;
-  /** What the write changed; computed on first use and then kept. */
-  diff(): SyncDiff;
-}
+export type { StoreEvent } from './store-event.js';
+import type { StoreEvent } from './store-event.js';
 
 /** Storage for documents. Every method validates nothing: the relay has already checked input. */
 export interface Store {
@@ -64,7 +57,7 @@ export interface Store {
 export interface StoreSettings {
   /** Writes kept per document for catch-up. Default 100. */
   changeLogSize: number;
-  /** How long a mutation id is remembered, in seconds. Default 300. */
+  /** How long a mutation id is remembered, in seconds. Default 3600. */
   mutationIdTtlSeconds: number;
   /** Largest serialized document, in bytes. */
   maxDocumentBytes: number;
@@ -73,6 +66,6 @@ export interface StoreSettings {
 /** Defaults for {@link StoreSettings}. */
 export const DEFAULT_STORE_SETTINGS: Readonly<StoreSettings> = {
   changeLogSize: 100,
-  mutationIdTtlSeconds: 300,
+  mutationIdTtlSeconds: 3600,
   maxDocumentBytes: 256 * 1024,
 };

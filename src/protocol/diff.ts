@@ -76,6 +76,16 @@ export function diffInto(before: JsonValue | undefined, after: JsonValue | undef
   }
 }
 
+/** The diff that undoes `diff`: applied to the document after it, it gives the one before. */
+export function invertDiff(diff: SyncDiff): SyncDiff {
+  const changed: SyncDiff['changed'] = {};
+  for (const path of Object.keys(diff.changed)) {
+    const { from, to } = diff.changed[path]!;
+    Object.defineProperty(changed, path, { value: { from: to, to: from }, enumerable: true, writable: true, configurable: true });
+  }
+  return { added: diff.removed, removed: diff.added, changed };
+}
+
 /**
  * Orders entries so that, under each parent, numbered keys come by index: descending for
  * removals (each splice leaves the lower indices in place), ascending for additions (each one

@@ -158,3 +158,23 @@ describe('applyDiff', () => {
     expect(prototypeKeys()).toEqual(protoBefore);
   });
 });
+
+describe('invertDiff', () => {
+  it('undoes a diff: applyDiff(after, invertDiff(computeDiff(before, after))) is before', async () => {
+    const { default: fc } = await import('fast-check');
+    const { applyDiff, computeDiff, invertDiff } = await import('../../src/protocol/index.js');
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null), tie('array'), tie('object')),
+      array: fc.array(tie('value'), { maxLength: 4 }),
+      object: fc.dictionary(fc.constantFrom('a', 'b', 'c.d', 'e\\f', '0', ''), tie('value'), { maxKeys: 4 }),
+    }));
+    const doc = json.object as fc.Arbitrary<Record<string, unknown>>;
+    fc.assert(
+      fc.property(doc, doc, (before, after) => {
+        const diff = computeDiff(before as never, after as never);
+        expect(applyDiff(after, invertDiff(diff))).toEqual(before);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -49,11 +49,14 @@ class Observed {
   }
 
   private record(e: StoreEvent): void {
-    const seen: SeenEvent = { operation: e.operation, service: e.service, id: e.id, revision: e.revision, data: wire(e.data), diff: wire(e.diff()) };
-    if (e.mutationId !== undefined) seen.mutationId = e.mutationId;
-    const list = this.events.get(e.id) ?? [];
+    const m = e.metadata;
+    // Compared through their JSON texts too: what the relay splices into frames.
+    const seen: SeenEvent = { operation: m.operation, service: m.service, id: m.id, revision: m.revision, data: JSON.parse(e.dataJson()), diff: JSON.parse(e.diffJson()) };
+    expect(wire(e.data())).toEqual(seen.data);
+    if (m.mutationId !== undefined) seen.mutationId = m.mutationId;
+    const list = this.events.get(m.id) ?? [];
     list.push(seen);
-    this.events.set(e.id, list);
+    this.events.set(m.id, list);
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -399,6 +402,17 @@ describe('memory and Redis stores: explicit cases', () => {
     expect(again).toEqual(first);
     expect(await dataOf(redis, id)).toEqual({ n: 1 });
     expect(memory.eventsOf(id).map((e) => e.mutationId)).toEqual([undefined, 'm1']);
+  });
+
+  it('a write replayed after the document moved on answers the document as that write left it', async () => {
+    const id = await created({ n: 0, tags: ['a'] });
+    const first = await step(id, 'merge m2', (s) => s.merge(SERVICE, id, { n: 1, tags: ['a', 'b'], extra: { k: 1 } }, { mutationId: 'm2' }));
+    await step(id, 'later merge', (s) => s.merge(SERVICE, id, { n: 2, extra: null, more: true }));
+    await step(id, 'later mutate', (s) => s.mutate(SERVICE, id, [{ op: 'append', path: 'tags', value: 'c' }]));
+    const again = await step(id, 'merge m2 again', (s) => s.merge(SERVICE, id, { n: 1 }, { mutationId: 'm2' }));
+    expect(again).toEqual(first);
+    expect(again).toMatchObject({ ok: true, value: { revision: 2, data: { n: 1, tags: ['a', 'b'], extra: { k: 1 } } } });
+    expect(await dataOf(redis, id)).toEqual({ n: 2, tags: ['a', 'b', 'c'], more: true });
   });
 
   it('fractions that RedisJSON parses exactly behave the same, increments included', async () => {

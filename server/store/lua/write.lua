@@ -12,11 +12,16 @@
 --         create/replace: 11 data JSON
 --         merge:          11 patch JSON, 12 n, then n top-level keys of the patch
 --         mutate:         11 n ops, then per op: name, segment count, segments..., value JSON or ''
--- Returns {1, documentJSON} | {2, rememberedResultJSON} | {0, code, message, currentRevision}
+-- Returns {1, documentJSON} | {2, remembered revision or 'deleted'} | {0, code, message, currentRevision}
 
 local op, service, id = ARGV[1], ARGV[2], ARGV[3]
 local expected, mid = ARGV[4], ARGV[5]
 
+local fmt = function(n) return string.format('%.0f', n) end
+
+-- A remembered mutation id holds only the revision its write made ('deleted' for a delete);
+-- the relay rebuilds the first answer from the change log (remembering whole documents would
+-- cost a copy of the document per write).
 if mid ~= '' then
   local remembered = redis.call('GET', KEYS[3])
   if remembered then return {2, remembered} end
@@ -42,7 +47,6 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local newRev = rev + 1
-local fmt = function(n) return string.format('%.0f', n) end
 
 -- Covering paths: every change this write makes lies under one of them, so reading them before
 -- and after is enough to compute the diff (in the relay) without reading the whole document.
@@ -333,13 +337,24 @@ change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' 
 redis.call('LPUSH', KEYS[2], '{' .. change .. '}')
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
 
+-- The event, as four lines (JSON never holds a raw newline): the instance, the metadata exactly
+-- as subscribers receive it, the change (for the diff), and the data. Relays read the small
+-- metadata line to route, and splice the data text into frames without parsing it.
 local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
-redis.call('PUBLISH', ARGV[7], ARGV[6] .. '|{' .. ident .. ',' .. change .. ',"data":' .. dataJson .. '}')
+local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. newRev .. ',"timestamp":' .. fmt(now)
+if mid ~= '' then meta = meta .. ',"mutationId":"' .. mid .. '"' end
+meta = meta .. '}'
+local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after .. '}'
+redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
 
 local result = 'null'
 if op ~= 'delete' then
   result = '{' .. ident .. ',"revision":' .. newRev .. ',"createdAt":' .. fmt(createdAt) ..
     ',"updatedAt":' .. fmt(now) .. ',"data":' .. dataJson .. '}'
 end
-if mid ~= '' then redis.call('SET', KEYS[3], result, 'EX', tonumber(ARGV[9])) end
+if mid ~= '' then
+  local memo = 'deleted'
+  if op ~= 'delete' then memo = fmt(newRev) end
+  redis.call('SET', KEYS[3], memo, 'EX', tonumber(ARGV[9]))
+end
 return {1, result}
