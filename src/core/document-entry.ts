@@ -5,7 +5,6 @@
  * each `update` is built against the latest confirmed state; a failed write is dropped from the
  * queue (rolled back) while the others stay, re-applied on the new confirmed state.
  */
-import { produce } from 'immer';
 import {
   type CatchUpResult,
   type ChangeRecord,
@@ -13,7 +12,7 @@ import {
   type SyncDocument,
   type SyncEvent,
   SyncError,
-  applyDiffInPlace,
+  applyDiff,
 } from '../protocol/index.js';
 import { type Activity, ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
@@ -227,7 +226,10 @@ export class DocumentEntry {
     const c = this.confirmed!;
     let next = c.data;
     if (operation !== 'delete') {
-      if (diff) next = produce(c.data, (draft) => applyDiffInPlace(draft, diff));
+      // Copy-on-write along the changed paths only, freezing just what is new. Same structural
+      // sharing as an Immer draft, without its walk over every sibling on the path (bench #6);
+      // Immer still runs the local update() recipes.
+      if (diff) next = applyDiff(c.data, diff, { freeze: true });
       else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
     }
     this.confirmed = { revision, data: next, deleted: operation === 'delete' };

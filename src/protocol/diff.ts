@@ -107,14 +107,16 @@ function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Arra
 
 /**
  * Applies a diff and returns the new document; `data` is not modified and unchanged subtrees
- * are shared with it.
+ * are shared with it. With `freeze`, what the diff made is frozen too (so a frozen input gives
+ * a frozen result, at the cost of the changed paths only).
  */
-export function applyDiff<T extends Record<string, unknown>>(data: T, diff: SyncDiff): T {
+export function applyDiff<T extends Record<string, unknown>>(data: T, diff: SyncDiff, options?: { freeze?: boolean }): T {
   const tree = new TreeEditor(data as unknown as JsonObject);
   const parse = (part: Record<string, unknown>) => Object.keys(part).map((p): [string[], unknown] => [parsePath(p), part[p]]);
   for (const [segments] of byIndex(parse(diff.removed), true)) tree.remove(segments);
   for (const path of Object.keys(diff.changed)) tree.set(parsePath(path), diff.changed[path]!.to as JsonValue);
   for (const [segments, value] of byIndex(parse(diff.added), false)) tree.set(segments, value as JsonValue);
+  if (options?.freeze) tree.freeze();
   return tree.root as unknown as T;
 }
 

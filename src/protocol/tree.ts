@@ -24,6 +24,9 @@ function readChild(container: Container, key: string): JsonValue | undefined {
 /** A tree under edit; `root` is the current (possibly new) root. */
 export class TreeEditor {
   private readonly fresh = new WeakSet<object>();
+  /** The containers this edit created, and the values it put in, for {@link TreeEditor.freeze}. */
+  private readonly created: object[] = [];
+  private readonly inserted: JsonValue[] = [];
   root: JsonObject;
 
   constructor(root: JsonObject) {
@@ -33,8 +36,10 @@ export class TreeEditor {
   private own<T extends Container>(c: T): T {
     if (this.fresh.has(c)) return c;
     // Spread defines own properties (no `__proto__` setter), unlike Object.assign.
-    const copy = (Array.isArray(c) ? c.slice() : { ...c }) as T;
+    // Spread, not slice(): slice() of a frozen array is slow on V8 (about 100x for 500 items).
+    const copy = (Array.isArray(c) ? [...c] : { ...c }) as T;
     this.fresh.add(copy);
+    this.created.push(copy);
     return copy;
   }
 
@@ -53,6 +58,7 @@ export class TreeEditor {
         if (Array.isArray(current)) throw invalid(`${formatPath(segments.slice(0, i + 1))} is not an element of the array`);
         child = {};
         this.fresh.add(child);
+        this.created.push(child);
       } else if (!isContainer(child)) {
         if (!create) return undefined;
         throw invalid(`cannot reach ${formatPath(segments)}: ${formatPath(segments.slice(0, i + 1))} is ${describe(child)}`);
@@ -63,6 +69,16 @@ export class TreeEditor {
       current = child;
     }
     return current;
+  }
+
+  /**
+   * Freezes what this edit made: the copied containers and the values put in. Untouched
+   * subtrees are shared with the input, so an input frozen all the way down gives a result
+   * frozen all the way down, for the price of the changed paths only.
+   */
+  freeze(): void {
+    for (const c of this.created) Object.freeze(c);
+    for (const v of this.inserted) freezeDeep(v);
   }
 
   /** The value at `segments`, or `undefined`. */
@@ -77,6 +93,7 @@ export class TreeEditor {
 
   /** Sets the value at `segments`, creating missing parent objects; index `length` appends to an array. */
   set(segments: readonly string[], value: JsonValue): void {
+    this.inserted.push(value);
     const parent = this.parentOf(segments, true)!;
     writeChild(parent, segments[segments.length - 1]!, value, segments);
   }
@@ -116,4 +133,12 @@ function writeChild(container: Container, key: string, value: JsonValue, segment
     throw invalid(`${formatPath(segments)}: "${key}" is not an index within the array (length ${container.length})`);
   }
   container[i] = value;
+}
+
+/** Freezes a value and everything in it, stopping at what is already frozen. */
+export function freezeDeep<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  for (const child of Object.values(value)) freezeDeep(child);
+  return value;
 }
