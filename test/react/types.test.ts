@@ -35,6 +35,11 @@ describe('types', () => {
     const _infer = () => useSyncDocumentTyped('session', 'id', { select: (d: Session) => d.participantCount });
     expectTypeOf<ReturnType<typeof _infer>['data']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<Parameters<ReturnType<typeof _infer>['replace']>[0]>().toEqualTypeOf<Session>();
+    // merge takes a typed merge patch: known fields, null to remove
+    const merge = (null as unknown as Plain)?.merge;
+    const _okMerge = () => merge({ participantCount: 2, notes: null });
+    // @ts-expect-error: a field the document does not have
+    const _badMerge = () => merge({ nope: 1 });
     // @ts-expect-error: the recipe's draft is typed, so unknown fields are refused
     const bad: Parameters<Plain['update']>[0] = (d) => void (d.nope = 1);
     void bad;
