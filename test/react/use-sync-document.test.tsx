@@ -5,14 +5,26 @@
  * writes and catching up after a relay restart.
  */
 import { Profiler, StrictMode, Suspense, type ReactNode } from 'react';
-import { act, cleanup, configure, render, screen, waitFor } from '@testing-library/react';
+import { type RenderResult, act, cleanup, configure, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RealtimeClient, type SyncDocument, SyncError, increment } from '../../src/index.js';
-import { RealtimeProvider, useSyncDocument } from '../../src/react.js';
+import { type DocumentCacheOptions, RealtimeProvider, type UseSyncDocumentOptions, useSyncDocument } from '../../src/react.js';
 import { documentCache } from '../../src/core/document-cache.js';
 import type { Relay } from '../../server/index.js';
 import { STORES, connect, freshPrefix, opened, startRelay } from '../helpers/relay.js';
-import { DocView, ErrorBoundary, eventGate, handle, pause, recordEvents, roundTrip, uid, view } from './render-helpers.js';
+import {
+  DocView,
+  ErrorBoundary,
+  type Handle,
+  type ViewState,
+  eventGate,
+  handle,
+  pause,
+  recordEvents,
+  roundTrip,
+  uid,
+  view,
+} from './render-helpers.js';
 
 configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
@@ -26,6 +38,47 @@ function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
+}
+
+/** Runs `fn` (writes through a handle) inside a synchronous act() and returns what it returned. */
+function inAct<R>(fn: () => R): R {
+  let result!: R;
+  act(() => {
+    result = fn();
+  });
+  return result;
+}
+
+/** What {@link docTree} renders besides the document id. */
+interface DocProps {
+  cache?: DocumentCacheOptions;
+  options?: UseSyncDocumentOptions<Counter, Counter>;
+  handle?: Handle<Counter>;
+  renders?: { count: number; statuses: string[] };
+}
+
+/** One {@link DocView} of `id` under a provider for `client`. */
+function docTree(client: RealtimeClient, id: string, { cache, ...props }: DocProps = {}): ReactNode {
+  return (
+    <RealtimeProvider client={client} cache={cache}>
+      <DocView<Counter> service={SERVICE} id={id} {...props} />
+    </RealtimeProvider>
+  );
+}
+
+/** What {@link mountDoc} waits for unless told otherwise. */
+const READY: Partial<ViewState<Counter>> = { status: 'ready', revision: 1 };
+
+/** Renders {@link docTree} with a fresh handle and waits until the view shows `until`. */
+async function mountDoc(
+  client: RealtimeClient,
+  id: string,
+  { until = READY, ...props }: Omit<DocProps, 'handle'> & { until?: Partial<ViewState<Counter>> } = {},
+): Promise<RenderResult & { h: Handle<Counter> }> {
+  const h = handle<Counter>();
+  const result = render(docTree(client, id, { ...props, handle: h }));
+  await waitFor(() => expect(view()).toMatchObject(until));
+  return { ...result, h };
 }
 
 function Writer({ id, name, sink }: { id: string; name: string; sink: Array<Promise<unknown>> }): ReactNode {
@@ -48,12 +101,22 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
     relay = await startRelay(store);
   });
 
-  async function setup(data: Counter | null): Promise<{ id: string; a: RealtimeClient; b: RealtimeClient }> {
+  async function setup(data: Counter | null, on: Relay = relay): Promise<{ id: string; a: RealtimeClient; b: RealtimeClient }> {
     const id = uid();
-    const a = await opened(connect(relay));
-    const b = await opened(connect(relay));
+    const a = await opened(connect(on));
+    const b = await opened(connect(on));
     if (data !== null) await b.sync.create(SERVICE, data, id);
     return { id, a, b };
+  }
+
+  /** Like {@link setup}, with an {@link eventGate} on `a` installed before the provider builds the cache. */
+  async function setupGated(data: Counter): Promise<{ id: string; a: RealtimeClient; b: RealtimeClient; gate: ReturnType<typeof eventGate> }> {
+    const id = uid();
+    const a = await opened(connect(relay));
+    const gate = eventGate(a);
+    const b = await opened(connect(relay));
+    await b.sync.create(SERVICE, data, id);
+    return { id, a, b, gate };
   }
 
   it('a write through one provider shows up under another provider with its own client', async () => {
@@ -105,20 +168,11 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('a replace with a stale revision rolls back and rejects with a conflict', async () => {
     const { id, a, b } = await setup({ count: 1 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id);
     await b.sync.merge(SERVICE, id, { count: 2 });
     await waitFor(() => expect(view()).toMatchObject({ revision: 2, data: { count: 2 } }));
 
-    let replaced!: Promise<unknown>;
-    act(() => {
-      replaced = h.current!.replace({ count: 99 }, 1);
-    });
+    const replaced = inAct(() => h.current!.replace({ count: 99 }, 1));
     expect(view()).toMatchObject({ data: { count: 99 }, pending: 1 });
     const settled = await outcome(replaced);
     expect(settled.ok).toBe(false);
@@ -131,21 +185,10 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('a rolled-back write leaves the other pending writes in place', async () => {
     const { id, a, b } = await setup({ count: 1 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id);
     await b.sync.merge(SERVICE, id, { count: 2 });
     await waitFor(() => expect(view()).toMatchObject({ revision: 2 }));
-    let stale!: Promise<unknown>;
-    let merged!: Promise<unknown>;
-    act(() => {
-      stale = h.current!.replace({ count: 99 }, 1);
-      merged = h.current!.merge({ b: 5 });
-    });
+    const [stale, merged] = inAct(() => [h.current!.replace({ count: 99 }, 1), h.current!.merge({ b: 5 })] as const);
     expect(view()).toMatchObject({ data: { count: 99, b: 5 }, pending: 2 });
     expect(await outcome(stale)).toMatchObject({ ok: false, error: { code: 'conflict' } });
     expect(await merged).toMatchObject({ revision: 3, data: { count: 2, b: 5 } });
@@ -153,11 +196,7 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
   });
 
   it('update re-runs its recipe after a concurrent write and both increments land (events held back)', async () => {
-    const id = uid();
-    const a = await opened(connect(relay));
-    const gate = eventGate(a); // before the provider builds the cache
-    const b = await opened(connect(relay));
-    await b.sync.create(SERVICE, { count: 0 }, id);
+    const { id, a, b, gate } = await setupGated({ count: 0 });
     const conflicts: SyncError[] = [];
     const request = a.request.bind(a);
     a.request = (message, options) => {
@@ -167,20 +206,11 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
       });
       return p;
     };
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1, data: { count: 0 } }));
+    const { h } = await mountDoc(a, id, { until: { status: 'ready', revision: 1, data: { count: 0 } } });
 
     gate.hold();
     await b.sync.mutate(SERVICE, id, { count: increment(1) }); // r2, not seen by A yet
-    let updated!: Promise<SyncDocument<Counter>>;
-    act(() => {
-      updated = h.current!.update((d) => void (d.count += 1));
-    });
+    const updated = inAct(() => h.current!.update((d) => void (d.count += 1)));
     expect(view()).toMatchObject({ data: { count: 1 }, revision: 1, pending: 1 });
     const doc = await updated;
     expect(doc).toMatchObject({ revision: 3, data: { count: 2 } });
@@ -192,19 +222,10 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('update built offline on a stale revision retries after reconnecting and both increments land', async () => {
     const { id, a, b } = await setup({ count: 0 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id);
     act(() => a.disconnect());
     await b.sync.mutate(SERVICE, id, { count: increment(1) });
-    let updated!: Promise<SyncDocument<Counter>>;
-    act(() => {
-      updated = h.current!.update((d) => void (d.count += 1));
-    });
+    const updated = inAct(() => h.current!.update((d) => void (d.count += 1)));
     expect(view()).toMatchObject({ data: { count: 1 }, pending: 1 });
     act(() => a.connect());
     expect(await updated).toMatchObject({ revision: 3, data: { count: 2 } });
@@ -281,11 +302,7 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
   it('status goes loading -> ready, and the create option creates a missing document', async () => {
     const { id, a, b } = await setup(null);
     const renders = { count: 0, statuses: [] as string[] };
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} options={{ create: { count: 7 } }} renders={renders} />
-      </RealtimeProvider>,
-    );
+    render(docTree(a, id, { options: { create: { count: 7 } }, renders }));
     expect(view().status).toBe('loading');
     await waitFor(() => expect(view()).toMatchObject({ status: 'ready', data: { count: 7 }, revision: 1 }));
     expect([...new Set(renders.statuses)]).toEqual(['loading', 'ready']);
@@ -295,39 +312,20 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('create option on an existing document keeps its data', async () => {
     const { id, a } = await setup({ count: 3 });
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} options={{ create: { count: 7 } }} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', data: { count: 3 }, revision: 1 }));
+    await mountDoc(a, id, { options: { create: { count: 7 } }, until: { status: 'ready', data: { count: 3 }, revision: 1 } });
   });
 
   it("status is 'not-found' without create, and 'ready' once someone creates the document", async () => {
     const { id, a, b } = await setup(null);
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'not-found', data: null, error: 'not_found' }));
+    await mountDoc(a, id, { until: { status: 'not-found', data: null, error: 'not_found' } });
     await b.sync.create(SERVICE, { count: 4 }, id);
     await waitFor(() => expect(view()).toMatchObject({ status: 'ready', data: { count: 4 }, revision: 1 }));
   });
 
   it("doc.delete() shows 'deleted' at once, resolves, and the document is gone on the server", async () => {
     const { id, a, b } = await setup({ count: 1 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
-    let deleted!: Promise<void>;
-    act(() => {
-      deleted = h.current!.delete();
-    });
+    const { h } = await mountDoc(a, id);
+    const deleted = inAct(() => h.current!.delete());
     expect(view()).toMatchObject({ status: 'deleted', data: null, pending: 1 });
     await expect(deleted).resolves.toBeUndefined();
     await waitFor(() => expect(view()).toMatchObject({ status: 'deleted', data: null, revision: 2, pending: 0 }));
@@ -337,24 +335,11 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
   it("doc.delete() stays 'deleted' when the relay's answer arrives before the deleted event", async () => {
     // Over Redis the event travels through pub/sub and often arrives after the answer; holding
     // the event back makes that order certain on both stores.
-    const id = uid();
-    const a = await opened(connect(relay));
-    const gate = eventGate(a);
-    const b = await opened(connect(relay));
-    await b.sync.create(SERVICE, { count: 1 }, id);
-    const h = handle<Counter>();
+    const { id, a, gate } = await setupGated({ count: 1 });
     const renders = { count: 0, statuses: [] as string[] };
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} renders={renders} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id, { renders });
     gate.hold();
-    let deleted!: Promise<void>;
-    act(() => {
-      deleted = h.current!.delete();
-    });
+    const deleted = inAct(() => h.current!.delete());
     expect(view()).toMatchObject({ status: 'deleted', data: null, pending: 1 });
     const from = renders.statuses.length - 1;
     await deleted;
@@ -369,28 +354,14 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it("a delete by another client turns the status to 'deleted'", async () => {
     const { id, a, b } = await setup({ count: 1 });
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    await mountDoc(a, id);
     await b.sync.delete(SERVICE, id);
     await waitFor(() => expect(view()).toMatchObject({ status: 'deleted', data: null, revision: 2 }));
   });
 
   it('a gap in the events triggers a catch-up, never a silent skip', async () => {
-    const id = uid();
-    const a = await opened(connect(relay));
-    const gate = eventGate(a);
-    const b = await opened(connect(relay));
-    await b.sync.create(SERVICE, { count: 0 }, id);
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { id, a, b, gate } = await setupGated({ count: 0 });
+    await mountDoc(a, id);
     gate.hold();
     await b.sync.merge(SERVICE, id, { a: 1 });
     await b.sync.merge(SERVICE, id, { b: 1 });
@@ -401,11 +372,7 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
   });
 
   it('events that arrive out of order are applied in revision order', async () => {
-    const id = uid();
-    const a = await opened(connect(relay));
-    const gate = eventGate(a);
-    const b = await opened(connect(relay));
-    await b.sync.create(SERVICE, { count: 0 }, id);
+    const { id, a, b, gate } = await setupGated({ count: 0 });
     const revisions: number[] = [];
     function Revisions(): ReactNode {
       const doc = useSyncDocument<Counter>(SERVICE, id);
@@ -430,16 +397,8 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('after reconnecting, catches up from a snapshot when the change log no longer covers the gap', async () => {
     const short = await startRelay(store, { changeLogSize: 1 });
-    const a = await opened(connect(short));
-    const b = await opened(connect(short));
-    const id = uid();
-    await b.sync.create(SERVICE, { count: 0, a: 0 }, id);
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { id, a, b } = await setup({ count: 0, a: 0 }, short);
+    await mountDoc(a, id);
     act(() => a.disconnect());
     await b.sync.merge(SERVICE, id, { count: 1 });
     await b.sync.merge(SERVICE, id, { a: null });
@@ -451,24 +410,11 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
   });
 
   it('update with retries: 0 rolls back and rejects with a conflict when its base is stale', async () => {
-    const id = uid();
-    const a = await opened(connect(relay));
-    const gate = eventGate(a);
-    const b = await opened(connect(relay));
-    await b.sync.create(SERVICE, { count: 0 }, id);
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { id, a, b, gate } = await setupGated({ count: 0 });
+    const { h } = await mountDoc(a, id);
     gate.hold();
     await b.sync.mutate(SERVICE, id, { count: increment(1) });
-    let updated!: Promise<unknown>;
-    act(() => {
-      updated = h.current!.update((d) => void (d.count += 5), { retries: 0 });
-    });
+    const updated = inAct(() => h.current!.update((d) => void (d.count += 5), { retries: 0 }));
     expect(view()).toMatchObject({ data: { count: 5 }, pending: 1 });
     const settled = await outcome(updated);
     expect(settled).toMatchObject({ ok: false, error: { code: 'conflict' } });
@@ -483,17 +429,8 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
     const id2 = uid();
     await b.sync.create(SERVICE, { count: 2 }, id2);
     const unsubscribe = vi.spyOn(a, 'unsubscribe');
-    const { rerender } = render(
-      <RealtimeProvider client={a} cache={{ gcTime: 50 }}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', data: { count: 1 } }));
-    rerender(
-      <RealtimeProvider client={a} cache={{ gcTime: 50 }}>
-        <DocView<Counter> service={SERVICE} id={id2} />
-      </RealtimeProvider>,
-    );
+    const { rerender } = await mountDoc(a, id, { cache: { gcTime: 50 }, until: { status: 'ready', data: { count: 1 } } });
+    rerender(docTree(a, id2, { cache: { gcTime: 50 } }));
     await waitFor(() => expect(view()).toMatchObject({ status: 'ready', data: { count: 2 } }));
     await waitFor(() => expect(unsubscribe).toHaveBeenCalledTimes(1));
     expect(documentCache(a).size).toBe(1);
@@ -503,19 +440,10 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('a write on a deleted document rejects with not_found and the status stays deleted', async () => {
     const { id, a, b } = await setup({ count: 1 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id);
     await b.sync.delete(SERVICE, id);
     await waitFor(() => expect(view()).toMatchObject({ status: 'deleted', revision: 2 }));
-    let merged!: Promise<unknown>;
-    act(() => {
-      merged = h.current!.merge({ count: 2 });
-    });
+    const merged = inAct(() => h.current!.merge({ count: 2 }));
     const settled = await outcome(merged);
     expect(settled).toMatchObject({ ok: false, error: { code: 'not_found', status: 404 } });
     await waitFor(() => expect(view()).toMatchObject({ status: 'deleted', data: null, pending: 0 }));
@@ -523,13 +451,7 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it("a write on a 'not-found' document settles (rejects with not_found) instead of hanging", async () => {
     const { id, a, b } = await setup(null);
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'not-found' }));
+    const { h } = await mountDoc(a, id, { until: { status: 'not-found' } });
     let settled: Awaited<ReturnType<typeof outcome>> | undefined;
     act(() => {
       void outcome(h.current!.merge({ count: 2 })).then((r) => (settled = r));
@@ -544,19 +466,9 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
     const { id, a, b } = await setup({ count: 0 });
     const subscribe = vi.spyOn(a, 'subscribe');
     const unsubscribe = vi.spyOn(a, 'unsubscribe');
-    const h = handle<Counter>();
-    const { unmount } = render(
-      <RealtimeProvider client={a} cache={{ gcTime: 30 }}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h, unmount } = await mountDoc(a, id, { cache: { gcTime: 30 } });
     act(() => a.disconnect());
-    const writes: Array<Promise<unknown>> = [];
-    act(() => {
-      writes.push(h.current!.update((d) => void (d.count += 1)));
-      writes.push(h.current!.merge({ b: 1 }));
-    });
+    const writes: Array<Promise<unknown>> = inAct(() => [h.current!.update((d) => void (d.count += 1)), h.current!.merge({ b: 1 })]);
     unmount();
     await pause(100); // well past gcTime
     expect(unsubscribe).not.toHaveBeenCalled();
@@ -607,13 +519,7 @@ describe.each(STORES)('useSyncDocument on the %s store', (store) => {
 
   it('writes made offline are visible at once and flush exactly once after reconnecting', async () => {
     const { id, a, b } = await setup({ count: 0 });
-    const h = handle<Counter>();
-    render(
-      <RealtimeProvider client={a}>
-        <DocView<Counter> service={SERVICE} id={id} handle={h} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1 }));
+    const { h } = await mountDoc(a, id);
     act(() => a.disconnect());
     expect(a.status).toBe('closed');
     const writes: Array<Promise<unknown>> = [];
@@ -641,12 +547,7 @@ describe('useSyncDocument across a relay restart (redis store)', () => {
     const y = await opened(connect(relayB));
     const id = uid();
     await y.sync.create(SERVICE, { count: 0 }, id);
-    render(
-      <RealtimeProvider client={x}>
-        <DocView<Counter> service={SERVICE} id={id} />
-      </RealtimeProvider>,
-    );
-    await waitFor(() => expect(view()).toMatchObject({ status: 'ready', revision: 1, data: { count: 0 } }));
+    await mountDoc(x, id, { until: { status: 'ready', revision: 1, data: { count: 0 } } });
 
     const port = relayA.port;
     await relayA.close();
