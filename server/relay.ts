@@ -77,6 +77,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const maxFrameBytes = Math.max(4 * limits.maxDocumentBytes, 1 << 20);
   const ctx = { store, index, limits, maxFrameBytes, instance, log };
   store.onEvent((event: StoreEvent) => {
+    if (index.size === 0) return; // nobody to tell: do not even read the event
     const frames = new EventFrames(event);
     for (const [session, mode] of index.route(frames.topic, event.metadata, event.data)) session.sendRaw(frames.frame(mode));
   });

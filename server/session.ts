@@ -53,7 +53,27 @@ export class Session {
       this.socket.close(1013, 'too slow: reconnect and catch up');
       return;
     }
+    this.cork();
     this.socket.send(frame, { binary: false });
+  }
+
+  private corked = false;
+
+  /**
+   * Holds this socket's writes until the current burst of work is done: events that arrive
+   * together from Redis then leave in one system call per socket instead of one per event
+   * (writev was two thirds of the relay's time when fanning out).
+   */
+  private cork(): void {
+    if (this.corked) return;
+    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
   }
 
   private send(message: ServerMessage): void {

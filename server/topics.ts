@@ -65,23 +65,24 @@ class Group<C> {
 export class SubscriptionIndex<C> {
   private readonly exact = new Map<string, Group<C>>();
   private readonly patterns = new Map<string, { segments: string[]; group: Group<C> }>();
+  private count = 0;
 
   /** Number of subscriptions held. */
   get size(): number {
-    let n = 0;
-    for (const g of this.exact.values()) n += g.size;
-    for (const p of this.patterns.values()) n += p.group.size;
-    return n;
+    return this.count;
   }
 
   add(s: Subscription<C>): void {
     this.groupOf(s.topic, true)!.add(s);
+    this.count++;
   }
 
   delete(s: Subscription<C>): void {
     const group = this.groupOf(s.topic, false);
     if (!group) return;
+    const before = group.size;
     group.delete(s);
+    if (group.size < before) this.count--;
     if (group.size > 0) return;
     if (s.topic.includes('*')) this.patterns.delete(s.topic);
     else this.exact.delete(s.topic);

@@ -14,7 +14,6 @@ import {
   type MutationOp,
   type SyncDocument,
   type SyncErrorCode,
-  type SyncEventMetadata,
   SyncError,
   isPathAddressable,
   parsePath,
@@ -204,25 +203,24 @@ class RedisStore implements Store {
     const a = message.indexOf('\n');
     const b = message.indexOf('\n', a + 1);
     const c = message.indexOf('\n', b + 1);
-    let metadata: SyncEventMetadata;
-    try {
-      if (a < 0 || b < 0 || c < 0) throw new Error('not four lines');
-      metadata = JSON.parse(message.slice(a + 1, b)) as SyncEventMetadata;
-    } catch {
+    if (a < 0 || b < 0 || c < 0) {
       this.log(`ignored a malformed message on ${this.channel}`);
       return;
     }
-    this.listener(
-      storeEvent({
-        metadata,
-        metadataJson: message.slice(a + 1, b),
-        dataJson: message.slice(c + 1),
-        diff: () => {
-          const change = JSON.parse(message.slice(b + 1, c)) as Pick<RawChange, 'paths' | 'before' | 'after'>;
-          return diffOfChange({ ...change, operation: metadata.operation });
-        },
-      }),
-    );
+    // Nothing is parsed here: the relay reads the metadata only if it has subscribers.
+    const event = storeEvent({
+      metadataJson: message.slice(a + 1, b),
+      dataJson: message.slice(c + 1),
+      diff: () => {
+        const change = JSON.parse(message.slice(b + 1, c)) as Pick<RawChange, 'paths' | 'before' | 'after'>;
+        return diffOfChange({ ...change, operation: event.metadata.operation });
+      },
+    });
+    try {
+      this.listener(event);
+    } catch (err) {
+      this.log(`could not route an event: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   onEvent(listener: (event: StoreEvent) => void): void {

@@ -23,7 +23,8 @@ export interface StoreEvent {
 
 /** Where the parts of an event come from: each either given or made on demand. */
 export interface EventSource {
-  metadata: SyncEventMetadata;
+  /** The metadata, or (with `metadataJson`) left out to be parsed from it on first use. */
+  metadata?: SyncEventMetadata;
   metadataJson?: string;
   data?: JsonObject;
   dataJson?: string;
@@ -33,13 +34,17 @@ export interface EventSource {
 /** Builds a {@link StoreEvent} that computes each part once, when first asked. */
 export function storeEvent(source: EventSource): StoreEvent {
   let metadataJson = source.metadataJson;
+  let metadata = source.metadata;
   let data = source.data;
   let dataJson = source.dataJson;
   let diff: SyncDiff | undefined;
   let diffJson: string | undefined;
   return {
-    metadata: source.metadata,
-    metadataJson: () => (metadataJson ??= JSON.stringify(source.metadata)),
+    // Parsed on first use: a relay with no subscriber never reads it.
+    get metadata() {
+      return (metadata ??= JSON.parse(metadataJson!) as SyncEventMetadata);
+    },
+    metadataJson: () => (metadataJson ??= JSON.stringify(metadata)),
     data: () => (data ??= JSON.parse(dataJson!) as JsonObject),
     dataJson: () => (dataJson ??= JSON.stringify(data)),
     diff: () => (diff ??= source.diff()),
