@@ -3,8 +3,8 @@
  *
  * A is the hook cache's own path: a real `DocumentEntry` (from `documentCache`, as the hooks get
  * it) loaded through the fake transport from a real memory store, then fed, one by one, diff
- * events the store itself published (`DocumentEntry.receive` → Immer `produce` +
- * `applyDiffInPlace` → snapshot → listener). The events come from a generator store that made
+ * events the store itself published (`DocumentEntry.receive` → copy-on-write `applyDiff` that
+ * freezes only what it made → snapshot → listener). The events come from a generator store that made
  * one-field `set`s (`items.N.qty`) on the same document, parsed from its diff frames, so they
  * are exactly what a subscriber in diff mode gets. B is `structuredClone` of that document, the
  * price of the naive "copy it and change one field".
@@ -154,7 +154,7 @@ export const clientDiff: Measure = {
           name: 'client one-field diff apply ÷ structuredClone, 100 kB document',
           unit: 'µs/op',
           target: '<= 0.02',
-          note: `A: a loaded DocumentEntry of the hook cache (fake transport over a memory store) receiving ${count} one-field diff events (items.N.qty set, published by the store) through DocumentEntry.receive (Immer produce + applyDiffInPlace, snapshot, listener), per event; B: structuredClone of the same ${Math.round(bytes / 1024)} kB document (${(base.items as unknown[]).length} nested records), per copy.`,
+          note: `A: a loaded DocumentEntry of the hook cache (fake transport over a memory store) receiving ${count} one-field diff events (items.N.qty set, published by the store) through DocumentEntry.receive (copy-on-write applyDiff freezing only what it made, snapshot, listener), per event; B: structuredClone of the same ${Math.round(bytes / 1024)} kB document (${(base.items as unknown[]).length} nested records), per copy.`,
         },
         () => applyDiffs(),
         cloneDocument,
