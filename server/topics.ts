@@ -32,32 +32,33 @@ const MODE_BY_BITS: Record<number, ReturnMode> = { [FULL]: 'full', [DIFF]: 'diff
 class Group<C> {
   readonly byId = new Map<string, Set<Subscription<C>>>();
   readonly rest = new Set<Subscription<C>>();
+  /** Kept as it changes: counting the per-id sets on every delete made mass disconnects quadratic. */
+  size = 0;
 
-  get size(): number {
-    let n = this.rest.size;
-    for (const set of this.byId.values()) n += set.size;
-    return n;
-  }
-
-  add(s: Subscription<C>): void {
+  add(s: Subscription<C>): boolean {
     const id = s.filter?.id;
-    if (typeof id !== 'string') {
-      this.rest.add(s);
-      return;
+    let set = this.rest;
+    if (typeof id === 'string') {
+      set = this.byId.get(id) ?? new Set();
+      this.byId.set(id, set);
     }
-    let set = this.byId.get(id);
-    if (!set) this.byId.set(id, (set = new Set()));
+    if (set.has(s)) return false;
     set.add(s);
+    this.size++;
+    return true;
   }
 
-  delete(s: Subscription<C>): void {
+  delete(s: Subscription<C>): boolean {
     const id = s.filter?.id;
     if (typeof id !== 'string') {
-      this.rest.delete(s);
-      return;
+      if (!this.rest.delete(s)) return false;
+    } else {
+      const set = this.byId.get(id);
+      if (!set?.delete(s)) return false;
+      if (set.size === 0) this.byId.delete(id);
     }
-    const set = this.byId.get(id);
-    if (set?.delete(s) && set.size === 0) this.byId.delete(id);
+    this.size--;
+    return true;
   }
 }
 
@@ -73,16 +74,13 @@ export class SubscriptionIndex<C> {
   }
 
   add(s: Subscription<C>): void {
-    this.groupOf(s.topic, true)!.add(s);
-    this.count++;
+    if (this.groupOf(s.topic, true)!.add(s)) this.count++;
   }
 
   delete(s: Subscription<C>): void {
     const group = this.groupOf(s.topic, false);
-    if (!group) return;
-    const before = group.size;
-    group.delete(s);
-    if (group.size < before) this.count--;
+    if (!group?.delete(s)) return;
+    this.count--;
     if (group.size > 0) return;
     if (s.topic.includes('*')) this.patterns.delete(s.topic);
     else this.exact.delete(s.topic);

@@ -16,10 +16,12 @@ export interface DocumentKeys {
 /** The keys of document `service/id` under `prefix`. */
 export function documentKeys(prefix: string, service: string, id: string): DocumentKeys {
   const base = `${prefix}{${service}/${id}}`;
-  return { doc: `${base}:doc`, log: `${base}:log`, mutation: (mid) => `${base}:mid:${mid}` };
+  // The memo and channel names carry the format version, so relays of different releases
+  // sharing a Redis during a rolling deploy ignore each other's formats instead of misreading them.
+  return { doc: `${base}:doc`, log: `${base}:log`, mutation: (mid) => `${base}:mid1:${mid}` };
 }
 
 /** The pub/sub channel every relay on this prefix publishes and listens to. */
 export function eventChannel(prefix: string): string {
-  return `${prefix}events`;
+  return `${prefix}events:1`;
 }

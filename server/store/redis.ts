@@ -85,12 +85,17 @@ export const WRITE_SCRIPT = lua('write');
  * command is a server fault (`internal`); everything else (connection lost, retries used up)
  * means Redis cannot be reached now (`unavailable`, 503), which a client may retry.
  */
+/** Redis answers that mean "not now" (failover, loading, busy script, memory): worth a retry. */
+const TRANSIENT = /^(READONLY|LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
+
 async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof SyncError) throw err;
-    if (err instanceof ReplyError) throw new SyncError('internal', `Redis refused the command: ${(err as Error).message}`);
+    if (err instanceof ReplyError && !TRANSIENT.test((err as Error).message)) {
+      throw new SyncError('internal', `Redis refused the command: ${(err as Error).message}`);
+    }
     throw new SyncError('unavailable', `Redis is unreachable: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
@@ -281,9 +286,13 @@ class RedisStore implements Store {
    */
   private async readWithLog(service: string, id: string, since: number): Promise<{ envelope: Envelope; log: RawChange[] }> {
     const keys = documentKeys(this.prefix, service, id);
-    const replies = await redisCall(() => this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec());
-    const [[headErr, head], [logErr, lines]] = replies as [[Error | null, string | null], [Error | null, string[]]];
-    if (headErr || logErr) throw headErr ?? logErr;
+    const replies = await redisCall(async () => {
+      const r = await this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec();
+      const [[headErr], [logErr]] = r as unknown as [[Error | null], [Error | null]];
+      if (headErr || logErr) throw headErr ?? logErr; // mapped to a SyncError by redisCall
+      return r;
+    });
+    const [[, head], [, lines]] = replies as [[Error | null, string | null], [Error | null, string[]]];
     const envelope = head ? (JSON.parse(head) as Envelope[])[0] : undefined;
     if (!envelope) throw notFound(service, id);
     const log: RawChange[] = [];

@@ -73,7 +73,9 @@ export class DocumentCache {
         this.timers.delete(entry);
         if (!entry.idle) return; // a reader came back, or writes are still pending (checked again when they settle)
         entry.dispose();
-        this.entries.delete(key(entry.service, entry.id));
+        // Only our own slot: a newer entry for the same document may hold it by now.
+        const k = key(entry.service, entry.id);
+        if (this.entries.get(k)?.entry === entry) this.entries.delete(k);
       }, this.gcTime),
     );
   }

@@ -211,7 +211,14 @@ export class DocumentEntry {
       this.catchUp();
       return;
     }
-    this.applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
+    try {
+      this.applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
+    } catch (err) {
+      // A diff that does not fit our state means our state is wrong: fetch the truth instead.
+      this.note('catch-up', `diff of r${revision} did not apply (${err instanceof Error ? err.message : String(err)})`);
+      this.catchUp();
+      return;
+    }
     this.drainEarly();
     this.changed();
   }

@@ -141,7 +141,17 @@ export class RealtimeClient {
   private dispatch(event: SyncEvent): void {
     const matching = [...this.subscriptions.values()].filter((s) => wants(s, event));
     if (matching.length === 0) return;
-    for (const s of matching) s.handler?.(shapeFor(event, s.returnMode ?? 'full'));
+    for (const s of matching) {
+      if (!s.handler) continue;
+      try {
+        s.handler(shapeFor(event, s.returnMode ?? 'full'));
+      } catch (err) {
+        // One broken handler must not keep the event from the others (document caches among them).
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
     const shared = shapeFor(event, unionMode(matching));
     this.emitter.emit('event', shared);
     this.emitter.emit(`event:${event.topic}`, shared);

@@ -80,7 +80,8 @@ export class RequestTracker {
 
   /** Sends again every request not yet answered (after a reconnect), oldest first. */
   resendAll(): void {
-    for (const [rid, p] of this.pending) this.transmit(rid, p);
+    // Subscribe frames are made afresh from the client's list on every connect, not resent.
+    for (const [rid, p] of this.pending) if (p.resend) this.transmit(rid, p);
   }
 
   /**

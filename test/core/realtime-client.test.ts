@@ -61,6 +61,31 @@ describe('RealtimeClient', () => {
     expect(paid.every((e) => e.payload.diff !== undefined && e.payload.data === undefined)).toBe(true);
   });
 
+  it('a throwing handler does not keep an event from the other subscriptions', async () => {
+    const relay = await startRelay('memory');
+    const writer = connect(relay);
+    const client = await opened(connect(relay));
+    const thrown: unknown[] = [];
+    const onError = (err: unknown) => thrown.push(err);
+    process.on('uncaughtException', onError);
+    try {
+      const got: number[] = [];
+      client.subscribe({ topic: 'sync.iso.*' }, () => {
+        throw new Error('user bug');
+      });
+      client.subscribe({ topic: 'sync.iso.*' }, (e) => got.push(e.metadata.revision));
+      await client.request({ type: 'ping' });
+      const { id } = await writer.sync.create('iso', { n: 0 });
+      await writer.sync.merge('iso', id, { n: 1 });
+      await eventually(() => got.length === 2);
+      expect(got).toEqual([1, 2]);
+      await eventually(() => thrown.length === 2);
+      expect(String(thrown[0])).toMatch(/user bug/);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  });
+
   it('refuses bad options and arguments with clear errors', async () => {
     expect(() => new RealtimeClient(undefined as never)).toThrow(/relay url/);
     expect(() => new RealtimeClient({ url: 'ftp://x' , WebSocket: class {} as never })).toThrow(/http\(s\) or ws\(s\)/);

@@ -415,6 +415,12 @@ describe('memory and Redis stores: explicit cases', () => {
     expect(await dataOf(redis, id)).toEqual({ n: 2, tags: ['a', 'b', 'c'], more: true });
   });
 
+  it('a mutation id full of JSON syntax stays data (the store API validates nothing)', async () => {
+    const id = await created({ n: 0 });
+    await step(id, 'merge with a hostile mutation id', (s) => s.merge(SERVICE, id, { n: 1 }, { mutationId: 'x","id":"victim' }));
+    expect(memory.eventsOf(id).at(-1)).toMatchObject({ id, mutationId: 'x","id":"victim' });
+  });
+
   it('fractions that RedisJSON parses exactly behave the same, increments included', async () => {
     const id = await created({ price: 12.34, ratio: 0.5, small: 1e-7 });
     for (let i = 0; i < 3; i++) await step(id, `increment #${i}`, (s) => s.mutate(SERVICE, id, [{ op: 'increment', path: 'x', value: 0.1 }]));

@@ -331,7 +331,7 @@ for i = 1, #jpaths do
 end
 
 local change = '"revision":' .. newRev .. ',"operation":"' .. op .. '","timestamp":' .. fmt(now)
-if mid ~= '' then change = change .. ',"mutationId":"' .. mid .. '"' end
+if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
 change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after
 
 redis.call('LPUSH', KEYS[2], '{' .. change .. '}')
@@ -342,7 +342,7 @@ redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
 -- metadata line to route, and splice the data text into frames without parsing it.
 local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
 local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. newRev .. ',"timestamp":' .. fmt(now)
-if mid ~= '' then meta = meta .. ',"mutationId":"' .. mid .. '"' end
+if mid ~= '' then meta = meta .. ',"mutationId":' .. cjson.encode(mid) end
 meta = meta .. '}'
 local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after .. '}'
 redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
