@@ -324,7 +324,16 @@ if op ~= 'create' then
   redis.call('JSON.MSET', KEYS[1], '$.rev', fmt(newRev), KEYS[1], '$.updatedAt', fmt(now))
 end
 
-local after = joined(readAll())
+-- The values after the write: a merge's follow from its patch (the relay derives them), and
+-- create, replace and delete cover the whole data, which is in hand; only mutate reads them.
+local afterPart
+if op == 'merge' then
+  afterPart = ',"after":null,"patch":' .. ARGV[11]
+elseif op == 'mutate' then
+  afterPart = ',"after":' .. joined(readAll())
+else
+  afterPart = ',"after":[[' .. dataJson .. ']]'
+end
 local pathList = {}
 for i = 1, #jpaths do
   if paths[i] == ROOT then pathList[i] = 'null' else pathList[i] = cjson.encode(paths[i]) end
@@ -332,7 +341,7 @@ end
 
 local change = '"revision":' .. newRev .. ',"operation":"' .. op .. '","timestamp":' .. fmt(now)
 if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
-change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after
+change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
 
 redis.call('LPUSH', KEYS[2], '{' .. change .. '}')
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
@@ -344,7 +353,7 @@ local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(
 local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. newRev .. ',"timestamp":' .. fmt(now)
 if mid ~= '' then meta = meta .. ',"mutationId":' .. cjson.encode(mid) end
 meta = meta .. '}'
-local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. ',"after":' .. after .. '}'
+local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart .. '}'
 redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
 
 local result = 'null'
