@@ -18,7 +18,7 @@ wss.on('connection', (ws) => {
     const m = JSON.parse(String(raw)) as { rid: number; service: string; id: string; data: Record<string, unknown>; mutationId: string };
     const keys = Object.keys(m.data);
     const argv = writeScriptArgs(setup, m.service, m.id, { mutationId: m.mutationId }, ['merge', JSON.stringify(m.data), String(keys.length), ...keys]);
-    void (redis.evalsha(sha, 3, ...argv) as Promise<[number, string]>).then((reply) =>
+    void (redis.evalsha(sha, 4, ...argv) as Promise<[number, string]>).then((reply) =>
       ws.send(`{"type":"result","rid":${m.rid},"result":${reply[1]}}`),
     );
   });

@@ -53,7 +53,7 @@ export interface ScriptSetup {
 }
 
 /**
- * The three KEYS and the ARGV of one call of lua/write.lua, in the script's order (see its
+ * The four KEYS and the ARGV of one call of lua/write.lua, in the script's order (see its
  * header). `args` is the operation and its own arguments.
  */
 export function writeScriptArgs(setup: ScriptSetup, service: string, id: string, opts: WriteOptions, args: WriteArgs): string[] {
@@ -63,6 +63,7 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
     keys.doc,
     keys.log,
     keys.mutation(mid),
+    keys.head,
     args[0],
     service,
     id,
@@ -151,7 +152,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const message = cause && own !== REDISJSON_MISSING ? cause : own;
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
-  cmd.defineCommand('syncdocWrite', { numberOfKeys: 3, lua: WRITE_SCRIPT });
+  cmd.defineCommand('syncdocWrite', { numberOfKeys: 4, lua: WRITE_SCRIPT });
   const store = new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
   await store.listen();
   return store;
@@ -237,10 +238,8 @@ class RedisStore implements Store {
   }
 
   async get(service: string, id: string): Promise<SyncDocument> {
-    const keys = documentKeys(this.prefix, service, id);
-    const text = (await redisCall(() => this.cmd.call('JSON.GET', keys.doc, '$'))) as string | null;
-    const envelope = text ? (JSON.parse(text) as Envelope[])[0] : undefined;
-    if (!envelope || envelope.deleted) throw notFound(service, id);
+    const { envelope } = await this.read(service, id, false);
+    if (envelope.deleted) throw notFound(service, id);
     return { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
   }
 
@@ -285,16 +284,7 @@ class RedisStore implements Store {
    * MULTI so both are of the same instant. Log lines are parsed only down to `since`.
    */
   private async readWithLog(service: string, id: string, since: number): Promise<{ envelope: Envelope; log: RawChange[] }> {
-    const keys = documentKeys(this.prefix, service, id);
-    const replies = await redisCall(async () => {
-      const r = await this.cmd.multi().call('JSON.GET', keys.doc, '$').lrange(keys.log, 0, -1).exec();
-      const [[headErr], [logErr]] = r as unknown as [[Error | null], [Error | null]];
-      if (headErr || logErr) throw headErr ?? logErr; // mapped to a SyncError by redisCall
-      return r;
-    });
-    const [[, head], [, lines]] = replies as [[Error | null, string | null], [Error | null, string[]]];
-    const envelope = head ? (JSON.parse(head) as Envelope[])[0] : undefined;
-    if (!envelope) throw notFound(service, id);
+    const { envelope, lines } = await this.read(service, id, true);
     const log: RawChange[] = [];
     for (const line of lines) {
       // Lines start with {"revision":N (see write.lua): skip parsing what is not needed.
@@ -303,6 +293,31 @@ class RedisStore implements Store {
       log.push(JSON.parse(line) as RawChange);
     }
     return { envelope, log };
+  }
+
+  /**
+   * The document's head and data (and with `withLog`, its change log), in one MULTI so all are
+   * of the same instant. Throws `not_found` when the document never existed.
+   */
+  private async read(service: string, id: string, withLog: boolean): Promise<{ envelope: Envelope; lines: string[] }> {
+    const keys = documentKeys(this.prefix, service, id);
+    const replies = await redisCall(async () => {
+      const multi = this.cmd.multi().hmget(keys.head, 'rev', 'deleted', 'createdAt', 'updatedAt').call('JSON.GET', keys.doc, '$.data');
+      const r = (await (withLog ? multi.lrange(keys.log, 0, -1) : multi).exec()) ?? [];
+      const failed = r.find(([err]) => err)?.[0];
+      if (failed) throw failed; // mapped to a SyncError by redisCall
+      return r.map(([, value]) => value);
+    });
+    const [head, data, lines] = replies as [Array<string | null>, string | null, string[] | undefined];
+    if (head[0] === null || data === null) throw notFound(service, id);
+    const envelope: Envelope = {
+      rev: Number(head[0]),
+      deleted: head[1] === '1',
+      createdAt: Number(head[2]),
+      updatedAt: Number(head[3]),
+      data: (JSON.parse(data) as JsonObject[])[0]!,
+    };
+    return { envelope, lines: lines ?? [] };
   }
 
   /** The answer to a replayed write: the document at the revision it made (see replay.ts). */

@@ -4,9 +4,11 @@
 -- interleaving, so no concurrent write can slip between the check and the change, and PUBLISH
 -- order is revision order.
 --
--- KEYS[1] document (RedisJSON envelope {rev, deleted, createdAt, updatedAt, data})
+-- KEYS[1] document (RedisJSON {data})
 -- KEYS[2] change log (list, newest first)
 -- KEYS[3] mutation-id memo (string; unused when ARGV[5] is '')
+-- KEYS[4] document head (hash: rev, deleted, createdAt, updatedAt; plain fields are cheaper to
+--         read and bump than JSON paths)
 -- ARGV: 1 op, 2 service, 3 id, 4 expectedRevision or '', 5 mutationId or '', 6 instance id,
 --       7 channel, 8 change-log size, 9 mutation-id ttl (s), 10 max document bytes, 11.. op args
 --         create/replace: 11 data JSON
@@ -27,15 +29,14 @@ if mid ~= '' then
   if remembered then return {2, remembered} end
 end
 
-local head = redis.call('JSON.GET', KEYS[1], '.rev', '.deleted', '.createdAt')
+local head = redis.call('HMGET', KEYS[4], 'rev', 'deleted', 'createdAt')
 local rev, createdAt = 0, 0
-if head then
-  local h = cjson.decode(head)
-  rev, createdAt = h['.rev'], h['.createdAt']
+if head[1] then
+  rev, createdAt = tonumber(head[1]), tonumber(head[3])
   if op == 'create' then
     return {0, 'conflict', 'conflict: document ' .. service .. '/' .. id .. ' already exists', rev}
   end
-  if h['.deleted'] then return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', rev} end
+  if head[2] == '1' then return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', rev} end
 elseif op ~= 'create' then
   return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', 0}
 end
@@ -192,8 +193,8 @@ end
 -- covering paths below.
 local function apply()
   if op == 'create' then
-    redis.call('JSON.SET', KEYS[1], '$', '{"rev":1,"deleted":false,"createdAt":' .. fmt(now) ..
-      ',"updatedAt":' .. fmt(now) .. ',"data":' .. ARGV[11] .. '}')
+    redis.call('JSON.SET', KEYS[1], '$', '{"data":' .. ARGV[11] .. '}')
+    redis.call('HSET', KEYS[4], 'rev', 1, 'deleted', 0, 'createdAt', fmt(now), 'updatedAt', fmt(now))
     createdAt = now
     paths[1], jpaths[1] = ROOT, '$.data'
     before = {'[]'}
@@ -284,7 +285,7 @@ local function apply()
   elseif op == 'delete' then
     paths[1], jpaths[1] = ROOT, '$.data'
     before = readAll()
-    redis.call('JSON.SET', KEYS[1], '$.deleted', 'true')
+    redis.call('HSET', KEYS[4], 'deleted', 1)
   end
 end
 local applied, err = pcall(apply)
@@ -297,7 +298,7 @@ end
 -- covering path back as it was read before the change.
 local function restore()
   if not dirty then return end
-  if op == 'create' then redis.call('DEL', KEYS[1]); return end
+  if op == 'create' then redis.call('DEL', KEYS[1], KEYS[4]); return end
   for i, jp in ipairs(jpaths) do
     if before[i] == nil then -- failed before reading: nothing was written under this path
     elseif before[i] == '[]' then
@@ -321,7 +322,7 @@ if op ~= 'delete' and #dataJson > tonumber(ARGV[10]) then
 end
 
 if op ~= 'create' then
-  redis.call('JSON.MSET', KEYS[1], '$.rev', fmt(newRev), KEYS[1], '$.updatedAt', fmt(now))
+  redis.call('HSET', KEYS[4], 'rev', fmt(newRev), 'updatedAt', fmt(now))
 end
 
 -- The values after the write: a merge's follow from its patch (the relay derives them), and
