@@ -28,7 +28,7 @@ interface Entry {
   createdAt: number;
   updatedAt: number;
   deleted: boolean;
-  /** Newest last, at most `changeLogSize`. */
+  /** Newest last, at least `changeLogSize` (when there were as many writes), at most a quarter more. */
   log: ChangeRecord[];
   /** mutationId -> the revision the write made (0 for a delete), and when the memo expires. */
   mutations: Map<string, { revision: number; expires: number }>;
@@ -147,7 +147,9 @@ class MemoryStore implements Store {
     const record: ChangeRecord = { revision: entry.revision, operation, timestamp: now, get diff() { return diffOf(); } };
     if (opts.mutationId) record.mutationId = opts.mutationId;
     entry.log.push(record);
-    if (entry.log.length > this.settings.changeLogSize) entry.log.shift();
+    // Trimmed like the Redis log: back to its size once it is a quarter over (same catch-up answers).
+    const size = this.settings.changeLogSize;
+    if (entry.log.length > size + Math.floor(size / 4)) entry.log.splice(0, entry.log.length - size);
     const result = operation === 'delete' ? null : this.toDocument(service, id, entry);
     if (opts.mutationId) this.remember(entry, opts.mutationId, operation === 'delete' ? 0 : entry.revision);
     const metadata: SyncEventMetadata = { operation, service, id, revision: entry.revision, timestamp: now };

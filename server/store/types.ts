@@ -60,7 +60,7 @@ export interface Store {
 
 /** Settings common to both drivers. */
 export interface StoreSettings {
-  /** Writes kept per document for catch-up. Default 100. */
+  /** Writes kept per document for catch-up (at least; up to a quarter more between trims). Default 100. */
   changeLogSize: number;
   /** How long a mutation id is remembered, in seconds. Default 3600. */
   mutationIdTtlSeconds: number;

@@ -344,8 +344,12 @@ local change = '"revision":' .. newRev .. ',"operation":"' .. op .. '","timestam
 if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
 change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
 
-redis.call('LPUSH', KEYS[2], '{' .. change .. '}')
-redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[8]) - 1)
+-- The log may grow a quarter past its size before it is trimmed back, so that most writes
+-- skip the LTRIM call (catch-up only ever gets more history from it).
+local logSize = tonumber(ARGV[8])
+if redis.call('LPUSH', KEYS[2], '{' .. change .. '}') > logSize + math.floor(logSize / 4) then
+  redis.call('LTRIM', KEYS[2], 0, logSize - 1)
+end
 
 -- The event, as four lines (JSON never holds a raw newline): the instance, the metadata exactly
 -- as subscribers receive it, the change (for the diff), and the data. Relays read the small
