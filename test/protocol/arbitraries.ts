@@ -1,6 +1,7 @@
 /** fast-check arbitraries and small helpers shared by the protocol tests. */
 import fc from 'fast-check';
-import type { JsonObject, JsonValue } from '../../src/protocol/index.js';
+import { expect } from 'vitest';
+import { type JsonObject, type JsonValue, SyncError } from '../../src/protocol/index.js';
 
 /**
  * Object keys that stress the path syntax and own-property handling: dots, backslashes, quotes,
@@ -49,4 +50,17 @@ export function deepFreeze<T>(value: T): T {
 /** Own enumerable keys of Object.prototype, to check that nothing was added to it. */
 export function prototypeKeys(): string[] {
   return Object.getOwnPropertyNames(Object.prototype).sort();
+}
+
+/** The `invalid` SyncError (400) that `fn` throws; fails the test when it throws nothing or something else. */
+export function invalidOf(fn: () => unknown): SyncError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(SyncError);
+    expect((err as SyncError).code).toBe('invalid');
+    expect((err as SyncError).status).toBe(400);
+    return err as SyncError;
+  }
+  throw new Error('expected SyncError invalid, nothing was thrown');
 }

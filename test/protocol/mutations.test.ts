@@ -1,28 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type {
+  SyncError} from '../../src/protocol/index.js';
 import {
   type JsonObject,
   type MutationOp,
-  SyncError,
   append,
   applyMutations,
   increment,
   normalizeMutations,
   remove,
 } from '../../src/protocol/index.js';
-import { deepFreeze, jsonObject, prototypeKeys } from './arbitraries.js';
+import { deepFreeze, invalidOf, jsonObject, prototypeKeys } from './arbitraries.js';
 
-function invalidOf(fn: () => unknown): SyncError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SyncError);
-    expect((err as SyncError).code).toBe('invalid');
-    expect((err as SyncError).status).toBe(400);
-    return err as SyncError;
-  }
-  throw new Error('expected SyncError invalid, nothing was thrown');
-}
 
 /** `{ k: { k: ... {} } }`, `levels` objects deep ({} is 1). */
 function nested(levels: number): JsonObject {

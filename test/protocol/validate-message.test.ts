@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS, FrameError, SyncError, assertDocumentData, parseClientMessage } from '../../src/protocol/index.js';
+import { invalidOf } from './arbitraries.js';
 
 const parse = (frame: unknown) => parseClientMessage(typeof frame === 'string' ? frame : JSON.stringify(frame), DEFAULT_LIMITS);
 
@@ -19,16 +20,6 @@ function refused(frame: unknown): FrameError {
   throw new Error(`expected ${JSON.stringify(frame)} to be refused`);
 }
 
-function invalidOf(fn: () => unknown): SyncError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(SyncError);
-    expect((err as SyncError).code).toBe('invalid');
-    return err as SyncError;
-  }
-  throw new Error('expected SyncError invalid, nothing was thrown');
-}
 
 /** `{ k: { k: ... {} } }`, `levels` objects deep ({} is 1). */
 function nested(levels: number): Record<string, unknown> {
