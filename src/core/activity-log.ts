@@ -18,21 +18,21 @@ const MAX_LINES = 50;
 
 /** The last {@link MAX_LINES} activities of one document. */
 export class ActivityLog {
-  private lines: readonly Activity[] = [];
-  private readonly listeners = new Set<() => void>();
+  #lines: readonly Activity[] = [];
+  readonly #listeners = new Set<() => void>();
 
   /** Appends one line and tells listeners. */
   add(kind: Activity['kind'], detail: string): void {
-    this.lines = [...this.lines.slice(-(MAX_LINES - 1)), { at: Date.now(), kind, detail }];
-    for (const l of [...this.listeners]) l();
+    this.#lines = [...this.#lines.slice(-(MAX_LINES - 1)), { at: Date.now(), kind, detail }];
+    for (const l of [...this.#listeners]) l();
   }
 
   /** The lines, oldest first; the same array until the next line. */
-  getSnapshot = (): readonly Activity[] => this.lines;
+  getSnapshot = (): readonly Activity[] => this.#lines;
 
   /** Listens for new lines. */
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   };
 }

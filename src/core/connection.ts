@@ -40,11 +40,11 @@ export function socketUrl(url: string): string {
 
 /** One logical connection that survives drops. */
 export class Connection extends Emitter<ConnectionEvents> {
-  private socket: ReconnectingWebSocket | undefined;
-  private state: ConnectionStatus = 'closed';
-  private everOpened = false;
+  #socket: ReconnectingWebSocket | undefined;
+  #state: ConnectionStatus = 'closed';
+  #everOpened = false;
   /** The relay has welcomed this socket: frames may go out. */
-  private ready = false;
+  #ready = false;
   /** What the relay announced in its last welcome. */
   limits: RelayLimits | undefined;
 
@@ -54,18 +54,18 @@ export class Connection extends Emitter<ConnectionEvents> {
   }
 
   get status(): ConnectionStatus {
-    return this.state;
+    return this.#state;
   }
 
-  private setState(next: ConnectionStatus): void {
-    if (next === this.state) return;
-    this.state = next;
+  #setState(next: ConnectionStatus): void {
+    if (next === this.#state) return;
+    this.#state = next;
     this.emit('status', next);
   }
 
   /** Dials the relay (no-op when already open or dialing). */
   open(): void {
-    if (this.socket) return;
+    if (this.#socket) return;
     const base = socketUrl(this.options.url);
     const { token } = this.options;
     const withToken = (t: string) => {
@@ -74,7 +74,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       return u.toString();
     };
     const url = token === undefined ? base : typeof token === 'string' ? withToken(token) : async () => withToken(await token());
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
     const socket = new ReconnectingWebSocket(url, [], {
       WebSocket: this.options.WebSocket,
       maxRetries: this.options.reconnection ? Infinity : 0,
@@ -85,7 +85,7 @@ export class Connection extends Emitter<ConnectionEvents> {
       connectionTimeout: 5000,
       maxEnqueuedMessages: 0,
     });
-    this.socket = socket;
+    this.#socket = socket;
     socket.addEventListener('message', (e: MessageEvent) => {
       let message: ServerMessage;
       try {
@@ -94,43 +94,43 @@ export class Connection extends Emitter<ConnectionEvents> {
         return; // not ours to crash on; the relay only sends JSON
       }
       if (message.type === 'welcome') {
-        this.everOpened = true;
+        this.#everOpened = true;
         this.limits = message.limits;
-        this.ready = true;
+        this.#ready = true;
         // Resubscribe and resend first, so 'open' listeners (catch-up) run after them.
         this.emit('ready', undefined);
-        this.setState('open');
+        this.#setState('open');
         return;
       }
       this.emit('message', message);
     });
     socket.addEventListener('close', () => {
-      if (this.socket !== socket) return;
-      this.ready = false;
+      if (this.#socket !== socket) return;
+      this.#ready = false;
       const willRetry = this.options.reconnection && socket.shouldReconnect;
-      this.setState(willRetry ? 'reconnecting' : 'closed');
-      if (!willRetry) this.socket = undefined;
+      this.#setState(willRetry ? 'reconnecting' : 'closed');
+      if (!willRetry) this.#socket = undefined;
     });
   }
 
   /** Sends a frame when open; answers whether it went out. */
   send(frame: string): boolean {
-    if (!this.ready || !this.socket || this.socket.readyState !== 1) return false;
-    this.socket.send(frame);
+    if (!this.#ready || !this.#socket || this.#socket.readyState !== 1) return false;
+    this.#socket.send(frame);
     return true;
   }
 
   /** Drops the socket now and lets the reconnect logic dial again (tests, "go offline"). */
   reconnect(): void {
-    this.socket?.reconnect();
+    this.#socket?.reconnect();
   }
 
   /** Closes the socket and stays closed until {@link Connection.open}. */
   close(): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    this.ready = false;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#ready = false;
     socket?.close(1000, 'client closed');
-    this.setState('closed');
+    this.#setState('closed');
   }
 }

@@ -20,17 +20,17 @@ const key = (service: string, id: string) => `${service}\u0000${id}`;
 
 /** Documents of one connection. */
 export class DocumentCache {
-  private readonly entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
-  private readonly timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
-  private readonly gcTime: number;
-  private readonly retries: number;
+  readonly #entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
+  readonly #timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
+  readonly #gcTime: number;
+  readonly #retries: number;
 
   constructor(
     private readonly transport: DocumentTransport,
     options: DocumentCacheOptions = {},
   ) {
-    this.gcTime = options.gcTime ?? 1000;
-    this.retries = options.updateRetries ?? 3;
+    this.#gcTime = options.gcTime ?? 1000;
+    this.#retries = options.updateRetries ?? 3;
     // Entries subscribe to their own events and follow the connection themselves (see
     // DocumentEntry.activate): the cache only shares them and releases idle ones.
   }
@@ -44,39 +44,39 @@ export class DocumentCache {
     assertDocId(id);
     if (create !== undefined) assertDocumentData(create, DEFAULT_LIMITS, 'create');
     const k = key(service, id);
-    let found = this.entries.get(k);
+    let found = this.#entries.get(k);
     if (!found) {
-      const entry = new DocumentEntry(service, id, this.transport, { create: create as JsonObject | undefined }, (e) => this.idle(e));
-      found = { entry, actions: documentActions(entry, this.retries) };
-      this.entries.set(k, found);
-      this.idle(entry); // dropped unless a reader subscribes within gcTime
+      const entry = new DocumentEntry(service, id, this.transport, { create: create as JsonObject | undefined }, (e) => this.#idle(e));
+      found = { entry, actions: documentActions(entry, this.#retries) };
+      this.#entries.set(k, found);
+      this.#idle(entry); // dropped unless a reader subscribes within gcTime
       return found as { entry: DocumentEntry; actions: DocumentActions<T> };
     }
-    const timer = this.timers.get(found.entry);
+    const timer = this.#timers.get(found.entry);
     if (timer) {
       clearTimeout(timer);
-      this.timers.delete(found.entry);
+      this.#timers.delete(found.entry);
     }
     return found as { entry: DocumentEntry; actions: DocumentActions<T> };
   }
 
   /** Number of cached documents (for tests and devtools). */
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
-  private idle(entry: DocumentEntry): void {
-    if (this.timers.has(entry)) return;
-    this.timers.set(
+  #idle(entry: DocumentEntry): void {
+    if (this.#timers.has(entry)) return;
+    this.#timers.set(
       entry,
       setTimeout(() => {
-        this.timers.delete(entry);
+        this.#timers.delete(entry);
         if (!entry.idle) return; // a reader came back, or writes are still pending (checked again when they settle)
         entry.dispose();
         // Only our own slot: a newer entry for the same document may hold it by now.
         const k = key(entry.service, entry.id);
-        if (this.entries.get(k)?.entry === entry) this.entries.delete(k);
-      }, this.gcTime),
+        if (this.#entries.get(k)?.entry === entry) this.#entries.delete(k);
+      }, this.#gcTime),
     );
   }
 }

@@ -50,19 +50,19 @@ export interface EntrySettings {
 
 /** One cached document. */
 export class DocumentEntry {
-  private confirmed: Confirmed | undefined;
-  private status: DocumentStatus = 'loading';
-  private error: SyncError | undefined;
-  private readonly queue: PendingMutation[] = [];
-  private inflight: PendingMutation | undefined;
+  #confirmed: Confirmed | undefined;
+  #status: DocumentStatus = 'loading';
+  #error: SyncError | undefined;
+  readonly #queue: PendingMutation[] = [];
+  #inflight: PendingMutation | undefined;
   /** Events that arrived ahead of the confirmed revision, by revision. */
-  private readonly early = new Map<number, SyncEvent>();
-  private catchingUp = false;
-  private catchUpAgain = false;
-  private subId: string | undefined;
-  private readonly listeners = new Set<() => void>();
-  private snapshot: DocumentSnapshot;
-  private loadWaiters: Array<() => void> = [];
+  readonly #early = new Map<number, SyncEvent>();
+  #catchingUp = false;
+  #catchUpAgain = false;
+  #subId: string | undefined;
+  readonly #listeners = new Set<() => void>();
+  #snapshot: DocumentSnapshot;
+  #loadWaiters: Array<() => void> = [];
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
 
@@ -73,19 +73,19 @@ export class DocumentEntry {
     private readonly settings: EntrySettings,
     private readonly onIdle: (entry: DocumentEntry) => void,
   ) {
-    this.snapshot = this.compute();
+    this.#snapshot = this.#compute();
   }
 
   /** The current snapshot (stable between changes). */
-  getSnapshot = (): DocumentSnapshot => this.snapshot;
+  getSnapshot = (): DocumentSnapshot => this.#snapshot;
 
   /** Listens for snapshot changes; the first listener starts loading and syncing. */
   subscribe = (listener: () => void): (() => void) => {
-    this.listeners.add(listener);
+    this.#listeners.add(listener);
     this.ensureActive();
     return () => {
-      this.listeners.delete(listener);
-      if (this.listeners.size === 0) this.onIdle(this);
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.onIdle(this);
     };
   };
 
@@ -94,143 +94,143 @@ export class DocumentEntry {
    * since a suspended component has not subscribed yet.
    */
   ensureActive(): void {
-    if (this.subId === undefined) this.activate();
+    if (this.#subId === undefined) this.#activate();
   }
 
   /** Whether the entry may be dropped: nobody reads it, nothing is pending, it is not loading. */
   get idle(): boolean {
-    const loading = this.subId !== undefined && this.status === 'loading' && !this.confirmed;
-    return this.listeners.size === 0 && this.queue.length === 0 && this.inflight === undefined && !loading;
+    const loading = this.#subId !== undefined && this.#status === 'loading' && !this.#confirmed;
+    return this.#listeners.size === 0 && this.#queue.length === 0 && this.#inflight === undefined && !loading;
   }
 
   /** Resolves once the first load has settled (for Suspense). */
   loaded(): Promise<void> {
-    if (this.status !== 'loading') return Promise.resolve();
-    return new Promise((resolve) => this.loadWaiters.push(resolve));
+    if (this.#status !== 'loading') return Promise.resolve();
+    return new Promise((resolve) => this.#loadWaiters.push(resolve));
   }
 
   /** Stops syncing (after the last reader left). */
   dispose(): void {
-    if (this.subId !== undefined) this.transport.unsubscribe(this.subId);
-    this.subId = undefined;
-    this.stopStatus?.();
-    this.stopStatus = undefined;
+    if (this.#subId !== undefined) this.transport.unsubscribe(this.#subId);
+    this.#subId = undefined;
+    this.#stopStatus?.();
+    this.#stopStatus = undefined;
   }
 
-  private stopStatus: (() => void) | undefined;
-  private wasOffline = false;
+  #stopStatus: (() => void) | undefined;
+  #wasOffline = false;
 
   /**
    * Subscribes with its own handler (events reach this entry whatever the cache's map holds)
    * and follows the connection, to catch up (or load again) after a reconnect.
    */
-  private activate(): void {
-    this.subId = this.transport.subscribe(
+  #activate(): void {
+    this.#subId = this.transport.subscribe(
       { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
       (event) => this.receive(event),
     );
-    this.stopStatus = this.transport.on('status', (status) => {
-      if (status !== 'open') this.wasOffline = true;
-      else if (this.wasOffline) {
-        this.wasOffline = false;
+    this.#stopStatus = this.transport.on('status', (status) => {
+      if (status !== 'open') this.#wasOffline = true;
+      else if (this.#wasOffline) {
+        this.#wasOffline = false;
         this.reconnected();
       }
     });
-    void this.load();
+    void this.#load();
   }
 
-  private async load(): Promise<void> {
+  async #load(): Promise<void> {
     try {
       const doc = (await this.transport.request({ type: 'get', service: this.service, id: this.id }, { queueWhileOffline: true })) as SyncDocument;
-      this.confirm(doc.revision, doc.data as JsonObject, false);
+      this.#confirm(doc.revision, doc.data as JsonObject, false);
     } catch (err) {
       const e = asSyncError(err);
       if (e.code === 'not_found' && this.settings.create) {
-        await this.createMissing(this.settings.create);
+        await this.#createMissing(this.settings.create);
         return;
       }
-      this.setFailure(e.code === 'not_found' ? 'not-found' : 'error', e);
+      this.#setFailure(e.code === 'not_found' ? 'not-found' : 'error', e);
     }
-    this.drainEarly();
-    this.changed();
+    this.#drainEarly();
+    this.#changed();
   }
 
-  private async createMissing(data: JsonObject): Promise<void> {
+  async #createMissing(data: JsonObject): Promise<void> {
     try {
       const doc = (await this.transport.request({ type: 'create', service: this.service, id: this.id, data }, { queueWhileOffline: true })) as SyncDocument;
-      this.confirm(doc.revision, doc.data as JsonObject, false);
+      this.#confirm(doc.revision, doc.data as JsonObject, false);
     } catch (err) {
       const e = asSyncError(err);
-      if (e.code === 'conflict') return this.load(); // someone else created it first
-      this.setFailure('error', e);
+      if (e.code === 'conflict') return this.#load(); // someone else created it first
+      this.#setFailure('error', e);
     }
-    this.drainEarly();
-    this.changed();
+    this.#drainEarly();
+    this.#changed();
   }
 
-  private setFailure(status: 'not-found' | 'error', error: SyncError): void {
-    if (this.confirmed) return; // an event already brought the document
-    this.status = status;
-    this.error = error;
-    this.settleLoad();
+  #setFailure(status: 'not-found' | 'error', error: SyncError): void {
+    if (this.#confirmed) return; // an event already brought the document
+    this.#status = status;
+    this.#error = error;
+    this.#settleLoad();
     // Writes made while loading cannot go anywhere: there is no document to write to.
-    for (const p of this.queue.splice(0)) p.reject(error);
+    for (const p of this.#queue.splice(0)) p.reject(error);
   }
 
-  private settleLoad(): void {
-    const waiters = this.loadWaiters;
-    this.loadWaiters = [];
+  #settleLoad(): void {
+    const waiters = this.#loadWaiters;
+    this.#loadWaiters = [];
     for (const w of waiters) w();
   }
 
   /** Sets the confirmed state to a full snapshot (structurally shared with the previous one). */
-  private confirm(revision: number, data: JsonObject, deleted: boolean): void {
-    if (this.confirmed && revision <= this.confirmed.revision) return;
-    this.confirmed = { revision, data: replaceEqualDeep(this.confirmed?.data, data), deleted };
-    this.status = deleted ? 'deleted' : 'ready';
-    this.error = undefined;
-    this.settleLoad();
-    this.pump();
+  #confirm(revision: number, data: JsonObject, deleted: boolean): void {
+    if (this.#confirmed && revision <= this.#confirmed.revision) return;
+    this.#confirmed = { revision, data: replaceEqualDeep(this.#confirmed?.data, data), deleted };
+    this.#status = deleted ? 'deleted' : 'ready';
+    this.#error = undefined;
+    this.#settleLoad();
+    this.#pump();
   }
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
     const revision = event.metadata.revision;
-    if (!this.confirmed) {
+    if (!this.#confirmed) {
       // Still loading, or missing: a create event brings the document into being.
-      if (event.metadata.operation === 'create' && revision === 1 && this.status !== 'loading') {
-        this.confirmed = { revision: 0, data: {}, deleted: false };
+      if (event.metadata.operation === 'create' && revision === 1 && this.#status !== 'loading') {
+        this.#confirmed = { revision: 0, data: {}, deleted: false };
       } else {
-        this.early.set(revision, event);
+        this.#early.set(revision, event);
         return;
       }
     }
-    if (revision <= this.confirmed.revision) return; // seen already (event, ack or catch-up)
-    if (revision > this.confirmed.revision + 1) {
-      this.early.set(revision, event);
+    if (revision <= this.#confirmed.revision) return; // seen already (event, ack or catch-up)
+    if (revision > this.#confirmed.revision + 1) {
+      this.#early.set(revision, event);
       this.catchUp();
       return;
     }
     try {
-      this.applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
+      this.#applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
     } catch (err) {
       // A diff that does not fit our state means our state is wrong: fetch the truth instead.
-      this.note('catch-up', `diff of r${revision} did not apply (${err instanceof Error ? err.message : String(err)})`);
+      this.#note('catch-up', `diff of r${revision} did not apply (${err instanceof Error ? err.message : String(err)})`);
       this.catchUp();
       return;
     }
-    this.drainEarly();
-    this.changed();
+    this.#drainEarly();
+    this.#changed();
   }
 
-  private applyChange(
+  #applyChange(
     revision: number,
     operation: SyncEvent['metadata']['operation'],
     diff: ChangeRecord['diff'] | undefined,
     data: Record<string, unknown> | undefined,
     mutationId: string | undefined,
   ): void {
-    const c = this.confirmed!;
+    const c = this.#confirmed!;
     let next = c.data;
     if (operation !== 'delete') {
       // Copy-on-write along the changed paths only, freezing just what is new. Same structural
@@ -239,178 +239,178 @@ export class DocumentEntry {
       if (diff) next = applyDiff(c.data, diff, { freeze: true });
       else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
     }
-    this.confirmed = { revision, data: next, deleted: operation === 'delete' };
-    this.status = operation === 'delete' ? 'deleted' : 'ready';
-    this.error = undefined;
-    this.settleLoad();
-    this.note('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
+    this.#confirmed = { revision, data: next, deleted: operation === 'delete' };
+    this.#status = operation === 'delete' ? 'deleted' : 'ready';
+    this.#error = undefined;
+    this.#settleLoad();
+    this.#note('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
     // Our own write came back as an event: it is now part of the confirmed state.
     if (mutationId) {
-      const i = this.queue.findIndex((p) => p.mutationId === mutationId);
-      if (i >= 0) this.queue.splice(i, 1);
+      const i = this.#queue.findIndex((p) => p.mutationId === mutationId);
+      if (i >= 0) this.#queue.splice(i, 1);
     }
   }
 
-  private drainEarly(): void {
-    if (!this.confirmed) return;
-    for (const r of [...this.early.keys()]) if (r <= this.confirmed.revision) this.early.delete(r);
+  #drainEarly(): void {
+    if (!this.#confirmed) return;
+    for (const r of [...this.#early.keys()]) if (r <= this.#confirmed.revision) this.#early.delete(r);
     let next: SyncEvent | undefined;
-    while ((next = this.early.get(this.confirmed.revision + 1))) {
-      this.early.delete(next.metadata.revision);
-      this.applyChange(next.metadata.revision, next.metadata.operation, next.payload.diff, next.payload.data, next.metadata.mutationId);
+    while ((next = this.#early.get(this.#confirmed.revision + 1))) {
+      this.#early.delete(next.metadata.revision);
+      this.#applyChange(next.metadata.revision, next.metadata.operation, next.payload.diff, next.payload.data, next.metadata.mutationId);
     }
-    if (this.early.size > 0) this.catchUp();
+    if (this.#early.size > 0) this.catchUp();
   }
 
   /** Asks the relay for what this entry missed since its confirmed revision. */
   catchUp(): void {
-    if (!this.confirmed || this.subId === undefined) return;
-    if (this.catchingUp) {
-      this.catchUpAgain = true;
+    if (!this.#confirmed || this.#subId === undefined) return;
+    if (this.#catchingUp) {
+      this.#catchUpAgain = true;
       return;
     }
-    this.catchingUp = true;
-    const since = this.confirmed.revision;
+    this.#catchingUp = true;
+    const since = this.#confirmed.revision;
     this.transport
       .request({ type: 'catchup', service: this.service, id: this.id, since })
-      .then((result) => this.applyCatchUp(result as CatchUpResult))
-      .catch((err: unknown) => this.note('catch-up', `failed: ${asSyncError(err).message}`))
+      .then((result) => this.#applyCatchUp(result as CatchUpResult))
+      .catch((err: unknown) => this.#note('catch-up', `failed: ${asSyncError(err).message}`))
       .finally(() => {
-        this.catchingUp = false;
-        if (this.catchUpAgain) {
-          this.catchUpAgain = false;
+        this.#catchingUp = false;
+        if (this.#catchUpAgain) {
+          this.#catchUpAgain = false;
           this.catchUp();
         }
       });
   }
 
-  private applyCatchUp(result: CatchUpResult): void {
-    const c = this.confirmed!;
+  #applyCatchUp(result: CatchUpResult): void {
+    const c = this.#confirmed!;
     if ('snapshot' in result) {
-      this.note('catch-up', `snapshot at r${result.revision}`);
-      this.confirm(result.revision, result.snapshot as JsonObject, result.deleted);
+      this.#note('catch-up', `snapshot at r${result.revision}`);
+      this.#confirm(result.revision, result.snapshot as JsonObject, result.deleted);
     } else {
-      this.note('catch-up', `${result.changes.length} change(s) after r${c.revision}`);
+      this.#note('catch-up', `${result.changes.length} change(s) after r${c.revision}`);
       for (const ch of result.changes) {
-        if (ch.revision === this.confirmed!.revision + 1) this.applyChange(ch.revision, ch.operation, ch.diff, undefined, ch.mutationId);
+        if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch.revision, ch.operation, ch.diff, undefined, ch.mutationId);
       }
     }
-    this.drainEarly();
-    this.changed();
+    this.#drainEarly();
+    this.#changed();
   }
 
   /** The connection came back: catch up on what happened meanwhile (or load again, if it never loaded). */
   reconnected(): void {
-    if (this.confirmed) this.catchUp();
-    else if (this.status !== 'loading') void this.load();
+    if (this.#confirmed) this.catchUp();
+    else if (this.#status !== 'loading') void this.#load();
   }
 
   /** Adds a local write: visible at once, sent when its turn comes. */
   enqueue(p: PendingMutation): void {
-    if (!this.confirmed && (this.status === 'not-found' || this.status === 'error')) {
-      p.reject(this.error ?? new SyncError('not_found', `document ${this.service}/${this.id} not found`));
+    if (!this.#confirmed && (this.#status === 'not-found' || this.#status === 'error')) {
+      p.reject(this.#error ?? new SyncError('not_found', `document ${this.service}/${this.id} not found`));
       return;
     }
-    this.queue.push(p);
-    this.changed();
-    this.pump();
+    this.#queue.push(p);
+    this.#changed();
+    this.#pump();
   }
 
   /** Sends the next queued write when none is in flight. */
-  private pump(): void {
-    if (this.inflight || !this.confirmed) return;
-    const p = this.queue[0];
+  #pump(): void {
+    if (this.#inflight || !this.#confirmed) return;
+    const p = this.#queue[0];
     if (!p) return;
     let request;
     try {
-      request = p.build(this.confirmed.data, this.confirmed.revision);
+      request = p.build(this.#confirmed.data, this.#confirmed.revision);
     } catch (err) {
-      this.rollback(p, asSyncError(err));
+      this.#rollback(p, asSyncError(err));
       return;
     }
     if (request === null) {
       // Nothing to change: done without a round trip.
-      this.queue.shift();
-      p.resolve(this.currentDocument());
-      this.changed();
-      this.pump();
+      this.#queue.shift();
+      p.resolve(this.#currentDocument());
+      this.#changed();
+      this.#pump();
       return;
     }
-    this.inflight = p;
+    this.#inflight = p;
     this.transport.request(request, { queueWhileOffline: true }).then(
-      (result) => this.acknowledged(p, result as SyncDocument | null),
-      (err: unknown) => void this.failed(p, asSyncError(err)),
+      (result) => this.#acknowledged(p, result as SyncDocument | null),
+      (err: unknown) => void this.#failed(p, asSyncError(err)),
     );
   }
 
-  private acknowledged(p: PendingMutation, doc: SyncDocument | null): void {
-    this.inflight = undefined;
-    const i = this.queue.indexOf(p);
-    if (i >= 0) this.queue.splice(i, 1);
-    if (doc) this.confirm(doc.revision, doc.data as JsonObject, false);
+  #acknowledged(p: PendingMutation, doc: SyncDocument | null): void {
+    this.#inflight = undefined;
+    const i = this.#queue.indexOf(p);
+    if (i >= 0) this.#queue.splice(i, 1);
+    if (doc) this.#confirm(doc.revision, doc.data as JsonObject, false);
     // A delete answers no document; it is deleted now, even if its event comes later.
-    else if (p.kind === 'delete' && this.confirmed) this.confirmed = { ...this.confirmed, deleted: true };
-    this.note('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
+    else if (p.kind === 'delete' && this.#confirmed) this.#confirmed = { ...this.#confirmed, deleted: true };
+    this.#note('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
     p.resolve(doc ?? undefined);
-    this.changed();
-    this.pump();
+    this.#changed();
+    this.#pump();
   }
 
-  private async failed(p: PendingMutation, err: SyncError): Promise<void> {
-    if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.queue.includes(p)) {
+  async #failed(p: PendingMutation, err: SyncError): Promise<void> {
+    if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;
-      this.note('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
-      await this.reach(err.revision ?? (this.confirmed?.revision ?? 0) + 1);
-      this.inflight = undefined;
-      this.pump();
+      this.#note('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
+      await this.#reach(err.revision ?? (this.#confirmed?.revision ?? 0) + 1);
+      this.#inflight = undefined;
+      this.#pump();
       return;
     }
-    this.inflight = undefined;
-    this.rollback(p, err);
+    this.#inflight = undefined;
+    this.#rollback(p, err);
     // The relay knows a newer revision than we do (its event was lost): fetch what we missed.
-    if (err.code === 'conflict' && this.confirmed && (err.revision ?? 0) > this.confirmed.revision) this.catchUp();
-    this.pump();
+    if (err.code === 'conflict' && this.#confirmed && (err.revision ?? 0) > this.#confirmed.revision) this.catchUp();
+    this.#pump();
   }
 
   /** Waits (by catching up) until the confirmed revision is at least `revision`. */
-  private async reach(revision: number): Promise<void> {
-    for (let tries = 0; tries < 5 && this.confirmed && this.confirmed.revision < revision; tries++) {
+  async #reach(revision: number): Promise<void> {
+    for (let tries = 0; tries < 5 && this.#confirmed && this.#confirmed.revision < revision; tries++) {
       try {
-        this.applyCatchUp((await this.transport.request({ type: 'catchup', service: this.service, id: this.id, since: this.confirmed.revision })) as CatchUpResult);
+        this.#applyCatchUp((await this.transport.request({ type: 'catchup', service: this.service, id: this.id, since: this.#confirmed.revision })) as CatchUpResult);
       } catch {
         return;
       }
     }
   }
 
-  private rollback(p: PendingMutation, err: SyncError): void {
-    const i = this.queue.indexOf(p);
-    if (i >= 0) this.queue.splice(i, 1);
-    this.note('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
+  #rollback(p: PendingMutation, err: SyncError): void {
+    const i = this.#queue.indexOf(p);
+    if (i >= 0) this.#queue.splice(i, 1);
+    this.#note('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
     p.reject(err);
-    this.changed();
+    this.#changed();
   }
 
-  private currentDocument(): SyncDocument | undefined {
-    if (!this.confirmed) return undefined;
-    return { service: this.service, id: this.id, revision: this.confirmed.revision, data: this.confirmed.data, createdAt: 0, updatedAt: 0 };
+  #currentDocument(): SyncDocument | undefined {
+    if (!this.#confirmed) return undefined;
+    return { service: this.service, id: this.id, revision: this.#confirmed.revision, data: this.#confirmed.data, createdAt: 0, updatedAt: 0 };
   }
 
-  private note(kind: Activity['kind'], detail: string): void {
+  #note(kind: Activity['kind'], detail: string): void {
     this.activity.add(kind, detail);
   }
 
   /** Pending writes, oldest first (for the devtools panel). */
   get pendingWrites(): ReadonlyArray<Pick<PendingMutation, 'mutationId' | 'kind'>> {
-    return this.queue;
+    return this.#queue;
   }
 
   /** Recomputes the snapshot and tells readers when it changed. */
-  private changed(): void {
+  #changed(): void {
     if (this.idle) this.onIdle(this); // e.g. the last pending write settled after the readers left
-    const next = this.compute();
-    const prev = this.snapshot;
+    const next = this.#compute();
+    const prev = this.#snapshot;
     if (
       next.status === prev.status &&
       next.data === prev.data &&
@@ -420,15 +420,15 @@ export class DocumentEntry {
     ) {
       return;
     }
-    this.snapshot = next;
-    for (const l of [...this.listeners]) l();
+    this.#snapshot = next;
+    for (const l of [...this.#listeners]) l();
   }
 
-  private compute(): DocumentSnapshot {
-    const c = this.confirmed;
+  #compute(): DocumentSnapshot {
+    const c = this.#confirmed;
     let data = c && !c.deleted ? c.data : undefined;
     let deleted = c?.deleted ?? false;
-    for (const p of this.queue) {
+    for (const p of this.#queue) {
       if (p.kind === 'delete') deleted = true;
       if (data === undefined || deleted) continue;
       try {
@@ -438,11 +438,11 @@ export class DocumentEntry {
       }
     }
     return {
-      status: deleted ? 'deleted' : c ? 'ready' : this.status,
+      status: deleted ? 'deleted' : c ? 'ready' : this.#status,
       data: deleted ? undefined : data,
       revision: c?.revision,
-      pending: this.queue.length,
-      error: this.error,
+      pending: this.#queue.length,
+      error: this.#error,
     };
   }
 }

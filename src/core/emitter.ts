@@ -5,21 +5,21 @@ export type Unsubscribe = () => void;
 
 /** Emits named events to listeners. */
 export class Emitter<Events extends Record<string, unknown>> {
-  private readonly listeners = new Map<keyof Events, Set<(payload: never) => void>>();
+  readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>();
 
   on<K extends keyof Events>(name: K, listener: (payload: Events[K]) => void): Unsubscribe {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    let set = this.#listeners.get(name);
+    if (!set) this.#listeners.set(name, (set = new Set()));
     set.add(listener as (payload: never) => void);
     return () => {
       set.delete(listener as (payload: never) => void);
       // Calling off() twice must not remove a newer set registered under the same name.
-      if (set.size === 0 && this.listeners.get(name) === set) this.listeners.delete(name);
+      if (set.size === 0 && this.#listeners.get(name) === set) this.#listeners.delete(name);
     };
   }
 
   emit<K extends keyof Events>(name: K, payload: Events[K]): void {
-    const set = this.listeners.get(name);
+    const set = this.#listeners.get(name);
     if (!set) return;
     for (const listener of [...set]) {
       try {
@@ -34,6 +34,6 @@ export class Emitter<Events extends Record<string, unknown>> {
   }
 
   has(name: keyof Events): boolean {
-    return this.listeners.has(name);
+    return this.#listeners.has(name);
   }
 }

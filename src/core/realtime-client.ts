@@ -63,14 +63,14 @@ type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 export class RealtimeClient {
   /** Create, read, update and delete documents. */
   readonly sync: SyncClient;
-  private readonly connection: Connection;
-  private readonly requests: RequestTracker;
-  private readonly emitter = new Emitter<ClientEvents>();
-  private readonly subscriptions = new Map<string, ClientSubscription>();
-  private nextSub = 1;
-  private closed = false;
+  readonly #connection: Connection;
+  readonly #requests: RequestTracker;
+  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #subscriptions = new Map<string, ClientSubscription>();
+  #nextSub = 1;
+  #closed = false;
   /** disconnect() was called: stay offline until connect(), whatever is called meanwhile. */
-  private offline = false;
+  #offline = false;
 
   constructor(options: RealtimeClientOptions) {
     if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
@@ -82,44 +82,44 @@ export class RealtimeClient {
     }
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number of milliseconds');
-    this.connection = new Connection({
+    this.#connection = new Connection({
       url: options.url,
       token: options.token,
       reconnection: options.reconnection ?? true,
       WebSocket: WebSocketImpl,
       autoConnect: options.autoConnect ?? true,
     });
-    this.requests = new RequestTracker(this.connection, timeout);
+    this.#requests = new RequestTracker(this.#connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
-    this.connection.on('status', (status) => {
-      if (status !== 'open') this.requests.connectionLost();
-      this.emitter.emit('status', status);
+    this.#connection.on('status', (status) => {
+      if (status !== 'open') this.#requests.connectionLost();
+      this.#emitter.emit('status', status);
     });
-    this.connection.on('ready', () => {
+    this.#connection.on('ready', () => {
       // Subscriptions first, so no event of a resent write is missed.
-      for (const [sub, s] of this.subscriptions) this.sendSubscribe(sub, s);
-      this.requests.resendAll();
+      for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
+      this.#requests.resendAll();
     });
-    this.connection.on('message', (message) => {
+    this.#connection.on('message', (message) => {
       if (message.type === 'event') {
-        this.dispatch(message.event);
+        this.#dispatch(message.event);
       } else if (message.type === 'result' || message.type === 'error') {
-        if (message.type === 'error' && message.rid === null) this.emitter.emit('error', SyncError.from(message.error));
-        else this.requests.settle(message);
+        if (message.type === 'error' && message.rid === null) this.#emitter.emit('error', SyncError.from(message.error));
+        else this.#requests.settle(message);
       }
     });
   }
 
   /** `connecting`, `open`, `reconnecting` or `closed`. */
   get status(): ConnectionStatus {
-    return this.connection.status;
+    return this.#connection.status;
   }
 
   /** Opens the connection (when created with `autoConnect: false`). */
   connect(): void {
-    if (this.closed) throw new SyncError('unavailable', 'the client is closed');
-    this.offline = false;
-    this.connection.open();
+    if (this.#closed) throw new SyncError('unavailable', 'the client is closed');
+    this.#offline = false;
+    this.#connection.open();
   }
 
   /**
@@ -128,9 +128,9 @@ export class RealtimeClient {
    * offline waits for the connection however long that takes.
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
-    if (this.closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
-    if (!options.queueWhileOffline && !this.offline) this.connection.open();
-    return this.requests.request(message, options);
+    if (this.#closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
+    if (!options.queueWhileOffline && !this.#offline) this.#connection.open();
+    return this.#requests.request(message, options);
   }
 
   /**
@@ -138,8 +138,8 @@ export class RealtimeClient {
    * return mode, and `event` / `event:<topic>` listeners get it once, carrying what the matching
    * subscriptions asked for. An event no subscription wants any more is dropped.
    */
-  private dispatch(event: SyncEvent): void {
-    const matching = [...this.subscriptions.values()].filter((s) => wants(s, event));
+  #dispatch(event: SyncEvent): void {
+    const matching = [...this.#subscriptions.values()].filter((s) => wants(s, event));
     if (matching.length === 0) return;
     for (const s of matching) {
       if (!s.handler) continue;
@@ -153,8 +153,8 @@ export class RealtimeClient {
       }
     }
     const shared = shapeFor(event, unionMode(matching));
-    this.emitter.emit('event', shared);
-    this.emitter.emit(`event:${event.topic}`, shared);
+    this.#emitter.emit('event', shared);
+    this.#emitter.emit(`event:${event.topic}`, shared);
   }
 
   /**
@@ -169,31 +169,31 @@ export class RealtimeClient {
     if (options.returnMode !== undefined && !['full', 'diff', 'both'].includes(options.returnMode)) {
       throw invalid('returnMode must be "full", "diff" or "both"');
     }
-    if (this.closed) throw new SyncError('unavailable', 'the client is closed');
-    const sub = `sub_${this.nextSub++}`;
+    if (this.#closed) throw new SyncError('unavailable', 'the client is closed');
+    const sub = `sub_${this.#nextSub++}`;
     if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
     const copy: ClientSubscription = { topic: options.topic };
     if (options.filter) copy.filter = { ...options.filter };
     if (options.returnMode) copy.returnMode = options.returnMode;
     if (onEvent) copy.handler = onEvent;
-    this.subscriptions.set(sub, copy);
-    if (!this.offline) this.connection.open();
-    if (this.connection.status === 'open') this.sendSubscribe(sub, copy);
+    this.#subscriptions.set(sub, copy);
+    if (!this.#offline) this.#connection.open();
+    if (this.#connection.status === 'open') this.#sendSubscribe(sub, copy);
     return sub;
   }
 
-  private sendSubscribe(sub: string, s: ClientSubscription): void {
+  #sendSubscribe(sub: string, s: ClientSubscription): void {
     const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic, returnMode: wireMode(s) };
     if (s.filter) message.filter = s.filter;
-    this.requests.request(message, { resend: false }).catch((err: SyncError) => {
-      if (this.subscriptions.has(sub)) this.emitter.emit('error', err);
+    this.#requests.request(message, { resend: false }).catch((err: SyncError) => {
+      if (this.#subscriptions.has(sub)) this.#emitter.emit('error', err);
     });
   }
 
   /** Ends a subscription; unknown ids are ignored. */
   unsubscribe(subId: string): void {
-    if (!this.subscriptions.delete(subId)) return;
-    if (this.connection.status === 'open') this.requests.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
+    if (!this.#subscriptions.delete(subId)) return;
+    if (this.#connection.status === 'open') this.#requests.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
   }
 
   /**
@@ -205,7 +205,7 @@ export class RealtimeClient {
     if (name !== 'event' && name !== 'status' && name !== 'error' && !(typeof name === 'string' && name.startsWith('event:'))) {
       throw invalid(`unknown event name ${JSON.stringify(name)}; use event, event:<topic>, status or error`);
     }
-    return this.emitter.on(name, handler as (payload: ClientEvents[string]) => void);
+    return this.#emitter.on(name, handler as (payload: ClientEvents[string]) => void);
   }
 
   /** The changes to a document after revision `since`, or its snapshot if they are gone. */
@@ -222,7 +222,7 @@ export class RealtimeClient {
 
   /** Drops the socket and reconnects at once; calls in flight are resent. */
   reconnect(): void {
-    this.connection.reconnect();
+    this.#connection.reconnect();
   }
 
   /**
@@ -230,16 +230,16 @@ export class RealtimeClient {
    * kept, and calls made meanwhile wait (then fail with `unavailable` after `requestTimeout`).
    */
   disconnect(): void {
-    this.offline = true;
-    this.connection.close();
+    this.#offline = true;
+    this.#connection.close();
   }
 
   /** Closes the connection for good; calls still waiting fail with `unavailable`. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.subscriptions.clear();
-    this.connection.close();
-    this.requests.failAll(new SyncError('unavailable', 'the client was closed'));
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscriptions.clear();
+    this.#connection.close();
+    this.#requests.failAll(new SyncError('unavailable', 'the client was closed'));
   }
 }

@@ -35,8 +35,8 @@ export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
 
 /** Sends requests and matches answers to them. */
 export class RequestTracker {
-  private nextRid = 1;
-  private readonly pending = new Map<number, Pending>();
+  #nextRid = 1;
+  readonly #pending = new Map<number, Pending>();
 
   constructor(
     private readonly connection: Connection,
@@ -45,7 +45,7 @@ export class RequestTracker {
 
   /** Sends one request; resolves with its result or rejects with a {@link SyncError}. */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
-    const rid = this.nextRid++;
+    const rid = this.#nextRid++;
     const frame = JSON.stringify({ ...message, rid });
     return new Promise((resolve, reject) => {
       const entry: Pending = {
@@ -58,18 +58,18 @@ export class RequestTracker {
         timer: undefined,
         sent: false,
       };
-      this.pending.set(rid, entry);
-      if (!entry.queueWhileOffline) this.arm(rid, entry);
-      this.transmit(rid, entry);
+      this.#pending.set(rid, entry);
+      if (!entry.queueWhileOffline) this.#arm(rid, entry);
+      this.#transmit(rid, entry);
     });
   }
 
   /** (Re)starts the answer timer of one request. */
-  private arm(rid: number, p: Pending): void {
+  #arm(rid: number, p: Pending): void {
     clearTimeout(p.timer);
     p.timer = setTimeout(() => {
-      if (this.pending.get(rid) !== p) return;
-      this.pending.delete(rid);
+      if (this.#pending.get(rid) !== p) return;
+      this.#pending.delete(rid);
       p.reject(
         p.sent && this.connection.status === 'open'
           ? new SyncError('timeout', `the relay did not answer ${p.type} within ${this.timeoutMs} ms`)
@@ -81,32 +81,32 @@ export class RequestTracker {
   /** Sends again every request not yet answered (after a reconnect), oldest first. */
   resendAll(): void {
     // Subscribe frames are made afresh from the client's list on every connect, not resent.
-    for (const [rid, p] of this.pending) if (p.resend) this.transmit(rid, p);
+    for (const [rid, p] of this.#pending) if (p.resend) this.#transmit(rid, p);
   }
 
   /**
    * Sends when open. A frame over the relay's announced limit fails here with `too_large`:
    * sent, it would only close the socket, and the resend after reconnecting would do it again.
    */
-  private transmit(rid: number, p: Pending): void {
+  #transmit(rid: number, p: Pending): void {
     const max = this.connection.limits?.maxFrameBytes;
     if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
-      this.pending.delete(rid);
+      this.#pending.delete(rid);
       clearTimeout(p.timer);
       p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
       return;
     }
     const sent = this.connection.send(p.frame);
     p.sent ||= sent;
-    if (sent && p.queueWhileOffline) this.arm(rid, p);
+    if (sent && p.queueWhileOffline) this.#arm(rid, p);
   }
 
   /** Settles the request an answer is for; answers for unknown rids are ignored. */
   settle(message: ResultMessage | ErrorMessage): void {
     if (message.rid === null) return;
-    const p = this.pending.get(message.rid);
+    const p = this.#pending.get(message.rid);
     if (!p) return;
-    this.pending.delete(message.rid);
+    this.#pending.delete(message.rid);
     clearTimeout(p.timer);
     if (message.type === 'result') p.resolve(message.result);
     else p.reject(SyncError.from(message.error));
@@ -118,9 +118,9 @@ export class RequestTracker {
    * until they are resent.
    */
   connectionLost(): void {
-    for (const [rid, p] of this.pending) {
+    for (const [rid, p] of this.#pending) {
       if (!p.resend) {
-        this.pending.delete(rid);
+        this.#pending.delete(rid);
         clearTimeout(p.timer);
         p.resolve(null);
         continue;
@@ -133,15 +133,15 @@ export class RequestTracker {
 
   /** Fails everything in flight (the client was closed). */
   failAll(error: SyncError): void {
-    for (const p of this.pending.values()) {
+    for (const p of this.#pending.values()) {
       clearTimeout(p.timer);
       p.reject(error);
     }
-    this.pending.clear();
+    this.#pending.clear();
   }
 
   /** Number of requests waiting for an answer. */
   get size(): number {
-    return this.pending.size;
+    return this.#pending.size;
   }
 }

@@ -23,23 +23,23 @@ function readChild(container: Container, key: string): JsonValue | undefined {
 
 /** A tree under edit; `root` is the current (possibly new) root. */
 export class TreeEditor {
-  private readonly fresh = new WeakSet<object>();
+  readonly #fresh = new WeakSet<object>();
   /** The containers this edit created, and the values it put in, for {@link TreeEditor.freeze}. */
-  private readonly created: object[] = [];
-  private readonly inserted: JsonValue[] = [];
+  readonly #created: object[] = [];
+  readonly #inserted: JsonValue[] = [];
   root: JsonObject;
 
   constructor(root: JsonObject) {
     this.root = root;
   }
 
-  private own<T extends Container>(c: T): T {
-    if (this.fresh.has(c)) return c;
+  #own<T extends Container>(c: T): T {
+    if (this.#fresh.has(c)) return c;
     // Spread defines own properties (no `__proto__` setter), unlike Object.assign.
     // Spread, not slice(): slice() of a frozen array is slow on V8 (about 100x for 500 items).
     const copy = (Array.isArray(c) ? [...c] : { ...c }) as T;
-    this.fresh.add(copy);
-    this.created.push(copy);
+    this.#fresh.add(copy);
+    this.#created.push(copy);
     return copy;
   }
 
@@ -47,8 +47,8 @@ export class TreeEditor {
    * The writable container that holds the last key of `segments`. With `create`, missing objects
    * along the way are created; without it, a missing step answers `undefined`.
    */
-  private parentOf(segments: readonly string[], create: boolean): Container | undefined {
-    this.root = this.own(this.root);
+  #parentOf(segments: readonly string[], create: boolean): Container | undefined {
+    this.root = this.#own(this.root);
     let current: Container = this.root;
     for (let i = 0; i < segments.length - 1; i++) {
       const key = segments[i]!;
@@ -57,13 +57,13 @@ export class TreeEditor {
         if (!create) return undefined;
         if (Array.isArray(current)) throw invalid(`${formatPath(segments.slice(0, i + 1))} is not an element of the array`);
         child = {};
-        this.fresh.add(child);
-        this.created.push(child);
+        this.#fresh.add(child);
+        this.#created.push(child);
       } else if (!isContainer(child)) {
         if (!create) return undefined;
         throw invalid(`cannot reach ${formatPath(segments)}: ${formatPath(segments.slice(0, i + 1))} is ${describe(child)}`);
       } else {
-        child = this.own(child);
+        child = this.#own(child);
       }
       writeChild(current, key, child, segments.slice(0, i + 1));
       current = child;
@@ -77,8 +77,8 @@ export class TreeEditor {
    * frozen all the way down, for the price of the changed paths only.
    */
   freeze(): void {
-    for (const c of this.created) Object.freeze(c);
-    for (const v of this.inserted) freezeDeep(v);
+    for (const c of this.#created) Object.freeze(c);
+    for (const v of this.#inserted) freezeDeep(v);
   }
 
   /** The value at `segments`, or `undefined`. */
@@ -93,14 +93,14 @@ export class TreeEditor {
 
   /** Sets the value at `segments`, creating missing parent objects; index `length` appends to an array. */
   set(segments: readonly string[], value: JsonValue): void {
-    this.inserted.push(value);
-    const parent = this.parentOf(segments, true)!;
+    this.#inserted.push(value);
+    const parent = this.#parentOf(segments, true)!;
     writeChild(parent, segments[segments.length - 1]!, value, segments);
   }
 
   /** Removes the value at `segments` (an array element is spliced out); a missing path is a no-op. */
   remove(segments: readonly string[]): void {
-    const parent = this.parentOf(segments, false);
+    const parent = this.#parentOf(segments, false);
     if (parent === undefined) return;
     const key = segments[segments.length - 1]!;
     if (Array.isArray(parent)) {
@@ -113,11 +113,11 @@ export class TreeEditor {
 
   /** A writable copy of the container at `segments` (which must exist). */
   writableAt(segments: readonly string[]): Container {
-    const parent = this.parentOf(segments, true)!;
+    const parent = this.#parentOf(segments, true)!;
     const key = segments[segments.length - 1]!;
     const child = readChild(parent, key);
     if (!isContainer(child)) throw invalid(`${formatPath(segments)} is ${describe(child)}`);
-    const copy = this.own(child);
+    const copy = this.#own(child);
     writeChild(parent, key, copy, segments);
     return copy;
   }
