@@ -6,6 +6,7 @@
 import { compare, type Measure } from '../harness.js';
 import { createDocs, freshPrefix } from '../support/docs.js';
 import { start } from '../support/processes.js';
+import { deliveries } from './fanout.js';
 
 const N = 100;
 
@@ -23,10 +24,6 @@ export const crossRelay: Measure = {
     const url2 = two.ready.url as string;
     const cross = await start('servers/fanout-load.ts', { URL: url2, WRITER_URL: url1, N: String(N), KIND: 'relay' });
     const same = await start('servers/fanout-load.ts', { URL: url1, WRITER_URL: url1, N: String(N), KIND: 'relay' });
-    const rate = async (load: typeof cross) => {
-      const r = await load.ask<{ deliveries: number; elapsed: number }>({ type: 'measure', ms }, 'measured');
-      return (r.deliveries / r.elapsed) * 1000;
-    };
     try {
       return [
         await compare(
@@ -38,8 +35,8 @@ export const crossRelay: Measure = {
             target: '>= 0.9',
             note: 'Two relays (own processes) on one Redis; writes always through relay 1; A: 100 subscribers on relay 2, B: on relay 1; same flow-controlled load process as measure 2.',
           },
-          () => rate(cross),
-          () => rate(same),
+          () => deliveries(cross, ms),
+          () => deliveries(same, ms),
         ),
       ];
     } finally {

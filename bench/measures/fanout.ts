@@ -9,7 +9,8 @@ import { type Child, start } from '../support/processes.js';
 
 const SIZES = [10, 100, 1000];
 
-async function deliveries(load: Child, ms: number): Promise<number> {
+/** Deliveries per second one flow-controlled load process (servers/fanout-load.ts) measures over `ms`. */
+export async function deliveries(load: Child, ms: number): Promise<number> {
   const r = await load.ask<{ deliveries: number; elapsed: number }>({ type: 'measure', ms }, 'measured');
   return (r.deliveries / r.elapsed) * 1000;
 }

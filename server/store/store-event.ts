@@ -39,6 +39,7 @@ export function storeEvent(source: EventSource): StoreEvent {
   let dataJson = source.dataJson;
   let diff: SyncDiff | undefined;
   let diffJson: string | undefined;
+  const diffOnce = () => (diff ??= source.diff());
   return {
     // Parsed on first use: a relay with no subscriber never reads it.
     get metadata() {
@@ -47,7 +48,7 @@ export function storeEvent(source: EventSource): StoreEvent {
     metadataJson: () => (metadataJson ??= JSON.stringify(metadata)),
     data: () => (data ??= JSON.parse(dataJson!) as JsonObject),
     dataJson: () => (dataJson ??= JSON.stringify(data)),
-    diff: () => (diff ??= source.diff()),
-    diffJson: () => (diffJson ??= JSON.stringify(diff ?? (diff = source.diff()))),
+    diff: diffOnce,
+    diffJson: () => (diffJson ??= JSON.stringify(diffOnce())),
   };
 }

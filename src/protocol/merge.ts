@@ -28,11 +28,3 @@ export function mergePatch(target: JsonValue | undefined, patch: JsonValue): Jso
   }
   return base;
 }
-
-/** The depth a patch reaches (the top-level object is 1). */
-export function valueDepth(value: JsonValue): number {
-  if (value === null || typeof value !== 'object') return 0;
-  let max = 0;
-  for (const child of Array.isArray(value) ? value : Object.values(value)) max = Math.max(max, valueDepth(child));
-  return max + 1;
-}
