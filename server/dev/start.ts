@@ -36,9 +36,17 @@ async function main(): Promise<void> {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    // Wait for Storybook too (at most 5 s), so its port is free when this process is gone.
+    const storybookGone = new Promise<void>((resolve) => {
+      if (storybook.exitCode !== null || storybook.signalCode !== null) return resolve();
+      storybook.once('exit', () => resolve());
+      setTimeout(() => {
+        storybook.kill('SIGKILL');
+        resolve();
+      }, 5000).unref();
+    });
     storybook.kill('SIGTERM');
-    await relay.close();
-    await redis.stop();
+    await Promise.all([storybookGone, relay.close(), redis.stop()]);
     process.exit(code);
   };
   storybook.on('exit', (code) => {
