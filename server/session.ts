@@ -37,6 +37,12 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export class Session {
   private readonly subs = new Map<string, Subscription<Session>>();
   private closed = false;
+  /**
+   * Set while a subscribe waits for the store to start listening. Frames that arrive meanwhile
+   * wait for it, so a read sent after a subscribe still runs after events flow, as it would
+   * if the subscription took effect at once.
+   */
+  private listening: Promise<void> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -108,6 +114,7 @@ export class Session {
       return;
     }
     try {
+      if (this.listening) await this.listening.catch(() => {});
       const result = await this.run(message);
       this.send({ type: 'result', rid: message.rid, result });
     } catch (err) {
@@ -127,14 +134,21 @@ export class Session {
         const sub: Subscription<Session> = { owner: this, sub: m.sub, topic: m.topic, filter: m.filter, mode: m.returnMode ?? 'full' };
         this.subs.set(m.sub, sub);
         this.ctx.index.add(sub);
+        const listening = (this.listening = this.ctx.store.listen(true));
+        try {
+          // Confirmed only once events flow, so a read made after this sees no gap.
+          await listening;
+        } catch (err) {
+          this.drop(sub);
+          throw err;
+        } finally {
+          if (this.listening === listening) this.listening = undefined;
+        }
         return null;
       }
       case 'unsubscribe': {
         const sub = this.subs.get(m.sub);
-        if (sub) {
-          this.ctx.index.delete(sub);
-          this.subs.delete(m.sub);
-        }
+        if (sub) this.drop(sub);
         return null;
       }
       case 'ping':
@@ -145,7 +159,13 @@ export class Session {
   /** Drops every subscription; called when the socket closes. */
   dispose(): void {
     this.closed = true;
-    for (const sub of this.subs.values()) this.ctx.index.delete(sub);
-    this.subs.clear();
+    for (const sub of this.subs.values()) this.drop(sub);
+  }
+
+  private drop(sub: Subscription<Session>): void {
+    // A subscription replaced under the same name is no longer this session's to drop.
+    if (this.subs.get(sub.sub) === sub) this.subs.delete(sub.sub);
+    this.ctx.index.delete(sub);
+    if (this.ctx.index.size === 0) void this.ctx.store.listen(false);
   }
 }

@@ -15,12 +15,16 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks `bench/<file>` (TypeScript, through tsx) with `env`, and waits for its `ready` message. */
+/**
+ * Forks `bench/<file>` (TypeScript, through tsx) with `env`, and waits for its `ready` message.
+ * With `BENCH_CPU_PROF=<dir>` set, every child writes a V8 CPU profile into `<dir>` when it exits
+ * (`npx tsx bench/profile-summary.ts <file>` sums one up).
+ */
 export async function start(file: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<Child & { ready: Record<string, unknown> }> {
   const path = fileURLToPath(new URL(`../${file}`, import.meta.url));
   const child = fork(path, [], {
     env: { ...process.env, ...env },
-    execArgv: ['--import', 'tsx', ...execArgv],
+    execArgv: ['--import', 'tsx', ...profiling(), ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const waiters: Array<{ type: string; resolve: (m: Record<string, unknown>) => void }> = [];
@@ -50,6 +54,11 @@ export async function start(file: string, env: Record<string, string> = {}, exec
   };
   const ready = await next<Record<string, unknown>>('ready');
   return { ...self, ready };
+}
+
+function profiling(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
 /** In a child: sends a message to the parent. */

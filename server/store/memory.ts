@@ -53,6 +53,10 @@ class MemoryStore implements Store {
     this.listener = listener;
   }
 
+  async listen(): Promise<void> {
+    // One process: events reach the listener whether or not anyone wants them.
+  }
+
   onEventGap(): void {
     // One process: events cannot be lost between the store and the relay.
   }

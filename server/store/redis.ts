@@ -101,6 +101,9 @@ async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** How long the relay stays subscribed to events after its last subscriber left. */
+const LISTEN_GRACE_MS = 2000;
+
 /** The message shown when the server lacks RedisJSON: it says what to install. */
 export const REDISJSON_MISSING =
   'the Redis server has no RedisJSON module. syncdoc stores documents with RedisJSON: run Redis Stack ' +
@@ -153,9 +156,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
   cmd.defineCommand('syncdocWrite', { numberOfKeys: 4, lua: WRITE_SCRIPT });
-  const store = new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
-  await store.listen();
-  return store;
+  return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -183,22 +184,49 @@ class RedisStore implements Store {
     private readonly log: (line: string) => void,
   ) {
     this.channel = eventChannel(prefix);
+    this.sub.on('message', (_channel: string, message: string) => this.dispatch(message));
+    // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone.
+    this.sub.on('ready', () => {
+      if (this.subscribed) this.gapListener();
+    });
   }
+
+  /** Resolves while the subscriber connection is subscribed (or subscribing) to the channel. */
+  private subscribed: Promise<void> | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private gapListener: () => void = () => {};
 
   /**
-   * Subscribes to the shared channel. Every relay, the writer included, delivers events from
-   * here: Redis publishes in script order, so one subscriber connection sees each document's
-   * revisions in order. Delivering our own writes straight from the script's reply instead
-   * would race with other relays' writes arriving on this connection and could reorder them.
+   * Every relay, the writer included, delivers events from its subscription to the shared
+   * channel: Redis publishes in script order, so one subscriber connection sees each
+   * document's revisions in order. Delivering our own writes straight from the script's reply
+   * instead would race with other relays' writes arriving on this connection and could reorder
+   * them. The subscription is held only while the relay has subscribers: receiving and decoding
+   * every write of every relay costs Redis and this process for nothing otherwise.
    */
-  async listen(): Promise<void> {
-    this.sub.on('message', (_channel: string, message: string) => this.dispatch(message));
-    await this.sub.subscribe(this.channel);
-    // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone.
-    this.sub.on('ready', () => this.gapListener());
+  listen(wanted: boolean): Promise<void> {
+    if (wanted) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      this.subscribed ??= redisCall(async () => {
+        await this.sub.subscribe(this.channel);
+      }).catch((err: unknown) => {
+        this.subscribed = undefined;
+        throw err;
+      });
+      return this.subscribed;
+    }
+    if (this.subscribed && !this.idleTimer) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = undefined;
+        this.subscribed = undefined;
+        // Commands on one connection run in order: a later SUBSCRIBE lands after this.
+        this.sub.unsubscribe(this.channel).catch(() => {});
+      }, LISTEN_GRACE_MS);
+      this.idleTimer.unref();
+    }
+    return Promise.resolve();
   }
-
-  private gapListener: () => void = () => {};
 
   onEventGap(listener: () => void): void {
     this.gapListener = listener;
@@ -234,6 +262,7 @@ class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.idleTimer);
     await Promise.allSettled([this.sub.quit(), this.cmd.quit()]);
   }
 

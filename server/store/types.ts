@@ -49,6 +49,13 @@ export interface Store {
    */
   onEvent(listener: (event: StoreEvent) => void): void;
   /**
+   * Whether this relay wants events: `true` while it has subscribers (resolves once events
+   * flow, so a write committed after that reaches the listener), `false` when its last one
+   * left. A shared store then stops receiving everyone's events, after a short grace so that a
+   * reconnecting client does not make it churn: a relay that serves only writes gets none.
+   */
+  listen(wanted: boolean): Promise<void>;
+  /**
    * Registers the listener told when events may have been lost (the Redis subscriber
    * connection dropped and came back). The relay then asks its clients to reconnect, which
    * makes them catch up.

@@ -48,9 +48,9 @@ export function connect(relay: { url: string }, options: Partial<RealtimeClientO
 }
 
 /** Resolves when `predicate` holds, polling; rejects after `ms`. */
-export async function eventually(predicate: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+export async function eventually(predicate: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { SyncDocument, SyncEvent } from '../../src/index.js';
+import { eventChannel } from '../../server/store/redis-keys.js';
 import { connect, eventually, freshPrefix, opened, redisUrl, startRelay } from '../helpers/relay.js';
 
 /** A raw WebSocket to a relay, past its welcome frame, with a queue of incoming messages. */
@@ -45,6 +46,38 @@ describe('several relays over one Redis', () => {
     expect(on2.map((e) => e.metadata.operation)).toEqual(['create', 'merge']);
     expect(on2[1]!.payload.diff?.changed).toEqual({ status: { from: 'active', to: 'ended' } });
     expect(on1[0]!.payload.data).toEqual({ status: 'ended' });
+  });
+
+  it('a relay subscribes to Redis events only while it has subscribers', async () => {
+    const keyPrefix = freshPrefix();
+    const relay = await startRelay('redis', { keyPrefix });
+    const redis = new Redis(redisUrl());
+    const listeners = async () => ((await redis.call('PUBSUB', 'NUMSUB', eventChannel(keyPrefix))) as [string, number])[1];
+    try {
+      const writer = connect(relay);
+      const { id } = await writer.sync.create('session', { n: 0 });
+      expect(await listeners()).toBe(0); // writes alone need no events
+
+      const watcher = await opened(connect(relay));
+      const seen: SyncEvent[] = [];
+      watcher.on('event', (e) => seen.push(e));
+      const sub = watcher.subscribe({ topic: 'sync.session.updated' });
+      // The frame after a subscribe runs once events flow: this write's event is not missed.
+      await watcher.sync.merge('session', id, { n: 1 });
+      expect(await listeners()).toBe(1);
+      await eventually(() => seen.length === 1, 5000, 'the event of the write after subscribe');
+
+      watcher.unsubscribe(sub);
+      await watcher.request({ type: 'ping' });
+      await eventually(async () => (await listeners()) === 0, 5000, 'the relay to unsubscribe after its grace');
+      const again = watcher.subscribe({ topic: 'sync.session.updated' });
+      await watcher.sync.merge('session', id, { n: 2 });
+      await eventually(() => seen.length === 2, 5000, 'events after subscribing again');
+      expect(seen.map((e) => e.metadata.revision)).toEqual([2, 3]);
+      watcher.unsubscribe(again);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('relays on another key prefix see nothing of these documents', async () => {
@@ -130,6 +163,8 @@ describe('several relays over one Redis', () => {
     const client = await opened(connect(relay));
     const statuses: string[] = [];
     client.on('status', (s) => statuses.push(s));
+    client.subscribe({ topic: 'sync.session.*' }); // the relay subscribes to Redis for it
+    await client.request({ type: 'ping' });
     const admin = new Redis(redisUrl());
     try {
       // Only this relay's subscriber: other test files share this Redis.

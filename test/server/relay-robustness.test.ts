@@ -6,11 +6,41 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { SyncError } from '../../src/index.js';
-import { createRelay } from '../../server/index.js';
+import { createMemoryStore, createRelay } from '../../server/index.js';
 import { startLocalRedis } from '../../server/dev/local-redis.js';
 import { connect, eventually, opened, startRelay } from '../helpers/relay.js';
 
 describe('relay robustness', () => {
+  it('runs frames sent after a subscribe only once the store listens, and answers a failed listen with its error', async () => {
+    const store = createMemoryStore();
+    const order: string[] = [];
+    let release!: () => void;
+    let fail = false;
+    store.listen = async (wanted) => {
+      if (!wanted) return;
+      if (fail) throw new SyncError('unavailable', 'Redis is unreachable: test');
+      await new Promise<void>((r) => (release = r));
+      order.push('listening');
+    };
+    const relay = await startRelay('memory', { store });
+    const client = await opened(connect(relay));
+    client.subscribe({ topic: 'sync.session.*' });
+    const created = client.sync.create('session', { a: 1 }).then(() => order.push('create answered'));
+    await eventually(() => release !== undefined, 5000, 'the relay to ask the store to listen');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(order).toEqual([]); // the create waits behind the subscribe
+    release();
+    await created;
+    expect(order).toEqual(['listening', 'create answered']);
+
+    fail = true;
+    const errors: SyncError[] = [];
+    client.on('error', (e) => errors.push(e));
+    client.subscribe({ topic: 'sync.order.*' });
+    await eventually(() => errors.length === 1, 5000, 'the failed subscribe to be reported');
+    expect(errors[0]).toMatchObject({ code: 'unavailable' });
+  });
+
   it('survives a client that resets its connection while authenticate() is running', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -122,6 +122,7 @@ beforeAll(async () => {
   memory = new Observed(createMemoryStore(SETTINGS));
   const keyPrefix = `test:parity:${randomBytes(5).toString('hex')}:`;
   redis = new Observed(await createRedisStore({ redis: inject('redisUrl'), keyPrefix, ...SETTINGS }));
+  await Promise.all([memory.store.listen(true), redis.store.listen(true)]);
 });
 
 afterAll(async () => {
