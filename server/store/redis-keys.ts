@@ -5,8 +5,8 @@
 
 /** The keys of one document. */
 export interface DocumentKeys {
-  /** The RedisJSON document `{ data }`. */
-  doc: string;
+  /** The document's data: a RedisJSON value, the data object at its root. */
+  data: string;
   /** The head: a hash of `rev`, `deleted`, `createdAt`, `updatedAt`. */
   head: string;
   /** The change log, a list of change records, newest first. */
@@ -20,7 +20,7 @@ export function documentKeys(prefix: string, service: string, id: string): Docum
   const base = `${prefix}{${service}/${id}}`;
   // The memo and channel names carry the format version, so relays of different releases
   // sharing a Redis during a rolling deploy ignore each other's formats instead of misreading them.
-  return { doc: `${base}:doc`, head: `${base}:head`, log: `${base}:log`, mutation: (mid) => `${base}:mid1:${mid}` };
+  return { data: `${base}:data`, head: `${base}:head`, log: `${base}:log`, mutation: (mid) => `${base}:mid1:${mid}` };
 }
 
 /** The pub/sub channel every relay on this prefix publishes and listens to. */

@@ -60,7 +60,7 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
   const keys = documentKeys(setup.prefix, service, id);
   const mid = opts.mutationId ?? '';
   return [
-    keys.doc,
+    keys.data,
     keys.log,
     keys.mutation(mid),
     keys.head,
@@ -331,7 +331,7 @@ class RedisStore implements Store {
   private async read(service: string, id: string, withLog: boolean): Promise<{ envelope: Envelope; lines: string[] }> {
     const keys = documentKeys(this.prefix, service, id);
     const replies = await redisCall(async () => {
-      const multi = this.cmd.multi().hmget(keys.head, 'rev', 'deleted', 'createdAt', 'updatedAt').call('JSON.GET', keys.doc, '$.data');
+      const multi = this.cmd.multi().hmget(keys.head, 'rev', 'deleted', 'createdAt', 'updatedAt').call('JSON.GET', keys.data);
       const r = (await (withLog ? multi.lrange(keys.log, 0, -1) : multi).exec()) ?? [];
       const failed = r.find(([err]) => err)?.[0];
       if (failed) throw failed; // mapped to a SyncError by redisCall
@@ -344,7 +344,7 @@ class RedisStore implements Store {
       deleted: head[1] === '1',
       createdAt: Number(head[2]),
       updatedAt: Number(head[3]),
-      data: (JSON.parse(data) as JsonObject[])[0]!,
+      data: JSON.parse(data) as JsonObject,
     };
     return { envelope, lines: lines ?? [] };
   }

@@ -461,8 +461,8 @@ describe('memory and Redis stores: explicit cases', () => {
   });
 
   it('a merge of a key with a leading space reports its diff', async () => {
-    // Data agrees (JSON.MERGE), but the Redis driver reads the covering path $.data[' b'] as
-    // $.data['b'], so its event says nothing changed.
+    // Data agrees (JSON.MERGE), but the Redis driver reads the covering path $[' b'] as
+    // $['b'], so its event says nothing changed.
     const id = await created({ b: 1 });
     await step(id, 'merge " b"', (s) => s.merge(SERVICE, id, { ' b': 2 }));
     expect(redis.eventsOf(id)[1]?.diff).toEqual({ added: { ' b': 2 }, removed: {}, changed: {} });
