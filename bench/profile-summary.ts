@@ -46,3 +46,21 @@ console.log('\nby function (self time):');
 for (const [k, t] of table(fnKey)) console.log(`${pct(t)}  ${k}`);
 console.log('\nby file (self time):');
 for (const [k, t] of table(fileKey)) console.log(`${pct(t)}  ${k}`);
+
+// Inclusive time of this project's own functions (server/, src/): where its share goes.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map<string, number>();
+for (const [id, t] of self) {
+  const seen = new Set<string>();
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+    const n = byId.get(cur)!;
+    if (!/\/(src|server)\//.test(n.callFrame.url)) continue;
+    const k = fnKey(n);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    inclusive.set(k, (inclusive.get(k) ?? 0) + t);
+  }
+}
+console.log('\nown functions (inclusive time):');
+for (const [k, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${k}`);

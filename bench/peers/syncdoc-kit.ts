@@ -44,8 +44,8 @@ export const syncdocKit: Kit = {
     const rt = client(url);
     const tally = new Tally();
     rt.subscribe({ topic: `sync.${SERVICE}.updated`, filter: { id: doc } }, (event) => tally.seeAll(event.payload.data));
-    // Requests go out after the subscription on the same socket and the relay takes a
-    // subscription at once, so this answer means the subscription is live.
+    // Requests go out after the subscription on the same socket and the relay runs them only
+    // once the subscription is live, so this answer means events flow.
     tally.seeAll((await rt.sync.get(SERVICE, doc)).data);
     return {
       get total() {
