@@ -15,6 +15,7 @@ import {
   parseClientMessage,
 } from '../src/protocol/index.js';
 import { isDocumentRequest, runDocumentRequest } from './operations.js';
+import { textOf } from './store/document-text.js';
 import type { Store } from './store/types.js';
 import type { Subscription, SubscriptionIndex } from './topics.js';
 
@@ -83,7 +84,11 @@ export class Session {
   }
 
   private send(message: ServerMessage): void {
-    if (!this.closed) this.socket.send(JSON.stringify(message));
+    this.sendText(JSON.stringify(message));
+  }
+
+  private sendText(text: string): void {
+    if (!this.closed) this.socket.send(text);
   }
 
   private fail(rid: number | null, err: unknown): void {
@@ -116,7 +121,10 @@ export class Session {
     try {
       if (this.listening) await this.listening.catch(() => {});
       const result = await this.run(message);
-      this.send({ type: 'result', rid: message.rid, result });
+      const text = textOf(result);
+      // A document the store holds as text goes out as that text, not parsed and re-serialized.
+      if (text !== undefined) this.sendText(`{"type":"result","rid":${message.rid},"result":${text}}`);
+      else this.send({ type: 'result', rid: message.rid, result });
     } catch (err) {
       this.fail(message.rid, err);
     }

@@ -18,6 +18,7 @@ import {
   isPathAddressable,
   parsePath,
 } from '../../src/protocol/index.js';
+import { documentFromText } from './document-text.js';
 import { notFound } from './memory.js';
 import { documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
@@ -37,7 +38,7 @@ export interface RedisStoreOptions extends Partial<StoreSettings> {
 
 const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', `${name}.lua`), 'utf8');
 
-type ScriptReply = [1 | 2, string] | [0, string, string, number];
+type ScriptReply = [1, string, string?, string?, string?] | [2, string] | [0, string, string, number];
 /** The operation name and its own script arguments. */
 export type WriteArgs = [op: string, ...rest: string[]];
 
@@ -269,7 +270,7 @@ class RedisStore implements Store {
   async get(service: string, id: string): Promise<SyncDocument> {
     const { envelope } = await this.read(service, id, false);
     if (envelope.deleted) throw notFound(service, id);
-    return { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
+    return documentFromText({ service, id, revision: envelope.rev, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt }, envelope.dataJson);
   }
 
   async create(service: string, id: string, data: JsonObject, opts: Pick<WriteOptions, 'mutationId'> = {}): Promise<SyncDocument> {
@@ -305,7 +306,7 @@ class RedisStore implements Store {
     if (since >= revision) return { revision, deleted, changes: [] };
     const missed = log.filter((c) => c.revision > since).reverse();
     if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
-    return { revision, deleted, snapshot: envelope.data };
+    return { revision, deleted, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
   }
 
   /**
@@ -344,7 +345,7 @@ class RedisStore implements Store {
       deleted: head[1] === '1',
       createdAt: Number(head[2]),
       updatedAt: Number(head[3]),
-      data: JSON.parse(data) as JsonObject,
+      dataJson: data,
     };
     return { envelope, lines: lines ?? [] };
   }
@@ -352,7 +353,7 @@ class RedisStore implements Store {
   /** The answer to a replayed write: the document at the revision it made (see replay.ts). */
   private async replayed(service: string, id: string, revision: number): Promise<SyncDocument> {
     const { envelope, log } = await this.readWithLog(service, id, revision - 1);
-    const current: SyncDocument = { service, id, revision: envelope.rev, data: envelope.data, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
+    const current: SyncDocument = { service, id, revision: envelope.rev, data: JSON.parse(envelope.dataJson) as JsonObject, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
     return documentAt(current, log.map(toChangeRecord), revision);
   }
 
@@ -365,8 +366,11 @@ class RedisStore implements Store {
       throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);
     }
     if (reply[0] === 2) return reply[1] === 'deleted' ? undefined : this.replayed(service, id, Number(reply[1]));
-    const result = JSON.parse(reply[1]) as SyncDocument | null;
-    return result ?? undefined;
+    const [, text, revision, createdAt, updatedAt] = reply;
+    if (text === 'null') return undefined;
+    // The data is the text's last member (write.lua puts it there; service and id are plain names).
+    const dataJson = text.slice(text.indexOf('"data":') + 7, -1);
+    return documentFromText({ service, id, revision: Number(revision), createdAt: Number(createdAt), updatedAt: Number(updatedAt) }, dataJson, text);
   }
 }
 
@@ -375,5 +379,6 @@ interface Envelope {
   deleted: boolean;
   createdAt: number;
   updatedAt: number;
-  data: JsonObject;
+  /** The data as RedisJSON returned it, parsed only where needed. */
+  dataJson: string;
 }

@@ -15,7 +15,8 @@
 --         create/replace: 11 data JSON
 --         merge:          11 patch JSON, 12 n, then n top-level keys of the patch
 --         mutate:         11 n ops, then per op: name, segment count, segments..., value JSON or ''
--- Returns {1, documentJSON} | {2, remembered revision or 'deleted'} | {0, code, message, currentRevision}
+-- Returns {1, documentJSON or 'null', revision, createdAt, updatedAt}
+--       | {2, remembered revision or 'deleted'} | {0, code, message, currentRevision}
 
 local op, service, id = ARGV[1], ARGV[2], ARGV[3]
 local expected, mid = ARGV[4], ARGV[5]
@@ -363,6 +364,8 @@ meta = meta .. '}'
 local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart .. '}'
 redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
 
+-- The answer frame's document, as text the relay splices into its reply; `data` comes last
+-- so the relay can find where it starts without parsing (service and id are plain names).
 local result = 'null'
 if op ~= 'delete' then
   result = '{' .. ident .. ',"revision":' .. revS .. ',"createdAt":' .. createdAt ..
@@ -373,4 +376,4 @@ if mid ~= '' then
   if op ~= 'delete' then memo = revS end
   redis.call('SET', KEYS[3], memo, 'EX', tonumber(ARGV[9]))
 end
-return {1, result}
+return {1, result, revS, createdAt, nowS}
