@@ -10,6 +10,4 @@ export type { DocumentStatus, DocumentSnapshot } from './core/document-entry.js'
 export type { DocumentActions, UpdateOptions } from './core/document-actions.js';
 export type { Recipe } from './core/pending-mutation.js';
 export type { DocumentCacheOptions } from './core/document-cache.js';
-export { SyncDevtools } from './react/devtools.js';
-export type { SyncDevtoolsProps } from './react/devtools.js';
 export type { Activity } from './core/activity-log.js';

@@ -3,7 +3,8 @@
  * clients side by side (each its own RealtimeClient and provider), so a viewer sees sync happen.
  */
 import { type CSSProperties, type ReactNode, useState } from 'react';
-import { RealtimeProvider, SyncDevtools, useConnectionStatus, useRealtime } from '../../src/react.js';
+import { SyncDevtools } from '../../src/devtools.js';
+import { RealtimeProvider, useConnectionStatus, useRealtime } from '../../src/react.js';
 
 /**
  * The relay: `?relay=` on the page (the e2e tests use it), else STORYBOOK_RELAY_URL (set by
