@@ -46,7 +46,7 @@ export class DocumentCache {
     const k = key(service, id);
     let found = this.#entries.get(k);
     if (!found) {
-      const entry = new DocumentEntry(service, id, this.transport, { create: create as JsonObject | undefined }, (e) => this.#idle(e));
+      const entry = new DocumentEntry(service, id, this.transport, create as JsonObject | undefined, (e) => this.#idle(e));
       found = { entry, actions: documentActions(entry, this.#retries) };
       this.#entries.set(k, found);
       this.#idle(entry); // dropped unless a reader subscribes within gcTime

@@ -13,10 +13,12 @@ import {
   type SyncEvent,
   SyncError,
   applyDiff,
+  asSyncError,
 } from '../protocol/index.js';
-import { type Activity, ActivityLog } from './activity-log.js';
+import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
 import { type PendingMutation } from './pending-mutation.js';
+import type { RequestOptions } from './requests.js';
 import { replaceEqualDeep } from './structural-sharing.js';
 
 /** Where a document stands, as hooks show it. */
@@ -42,11 +44,11 @@ interface Confirmed {
   deleted: boolean;
 }
 
-/** Settings of an entry. */
-export interface EntrySettings {
-  /** Data to create the document with when it does not exist. */
-  create?: JsonObject | undefined;
-}
+/** One write to apply on the confirmed state: from an event (metadata and payload) or a catch-up. */
+type Change = Pick<ChangeRecord, 'revision' | 'operation' | 'mutationId'> & { diff?: ChangeRecord['diff']; data?: Record<string, unknown> };
+
+/** What an entry asks the relay about its document. */
+type DocumentQuery = { type: 'get' } | { type: 'create'; data: JsonObject } | { type: 'catchup'; since: number };
 
 /** One cached document. */
 export class DocumentEntry {
@@ -55,8 +57,8 @@ export class DocumentEntry {
   #error: SyncError | undefined;
   readonly #queue: PendingMutation[] = [];
   #inflight: PendingMutation | undefined;
-  /** Events that arrived ahead of the confirmed revision, by revision. */
-  readonly #early = new Map<number, SyncEvent>();
+  /** Changes that arrived ahead of the confirmed revision, by revision. */
+  readonly #early = new Map<number, Change>();
   #catchingUp = false;
   #catchUpAgain = false;
   #subId: string | undefined;
@@ -66,13 +68,21 @@ export class DocumentEntry {
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
 
+  readonly #transport: DocumentTransport;
+  /** Data to create the document with when it does not exist. */
+  readonly #create: JsonObject | undefined;
+  readonly #onIdle: (entry: DocumentEntry) => void;
+
   constructor(
     readonly service: string,
     readonly id: string,
-    private readonly transport: DocumentTransport,
-    private readonly settings: EntrySettings,
-    private readonly onIdle: (entry: DocumentEntry) => void,
+    transport: DocumentTransport,
+    create: JsonObject | undefined,
+    onIdle: (entry: DocumentEntry) => void,
   ) {
+    this.#transport = transport;
+    this.#create = create;
+    this.#onIdle = onIdle;
     this.#snapshot = this.#compute();
   }
 
@@ -85,7 +95,7 @@ export class DocumentEntry {
     this.ensureActive();
     return () => {
       this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) this.onIdle(this);
+      if (this.#listeners.size === 0) this.#onIdle(this);
     };
   };
 
@@ -111,7 +121,7 @@ export class DocumentEntry {
 
   /** Stops syncing (after the last reader left). */
   dispose(): void {
-    if (this.#subId !== undefined) this.transport.unsubscribe(this.#subId);
+    if (this.#subId !== undefined) this.#transport.unsubscribe(this.#subId);
     this.#subId = undefined;
     this.#stopStatus?.();
     this.#stopStatus = undefined;
@@ -125,44 +135,37 @@ export class DocumentEntry {
    * and follows the connection, to catch up (or load again) after a reconnect.
    */
   #activate(): void {
-    this.#subId = this.transport.subscribe(
+    this.#subId = this.#transport.subscribe(
       { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
       (event) => this.receive(event),
     );
-    this.#stopStatus = this.transport.on('status', (status) => {
+    this.#stopStatus = this.#transport.on('status', (status) => {
       if (status !== 'open') this.#wasOffline = true;
       else if (this.#wasOffline) {
         this.#wasOffline = false;
-        this.reconnected();
+        this.#reconnected();
       }
     });
     void this.#load();
   }
 
-  async #load(): Promise<void> {
-    try {
-      const doc = (await this.transport.request({ type: 'get', service: this.service, id: this.id }, { queueWhileOffline: true })) as SyncDocument;
-      this.#confirm(doc.revision, doc.data as JsonObject, false);
-    } catch (err) {
-      const e = asSyncError(err);
-      if (e.code === 'not_found' && this.settings.create) {
-        await this.#createMissing(this.settings.create);
-        return;
-      }
-      this.#setFailure(e.code === 'not_found' ? 'not-found' : 'error', e);
-    }
-    this.#drainEarly();
-    this.#changed();
+  /** Sends a request about this document. */
+  #ask(query: DocumentQuery, options?: RequestOptions): Promise<unknown> {
+    return this.#transport.request({ ...query, service: this.service, id: this.id }, options);
   }
 
-  async #createMissing(data: JsonObject): Promise<void> {
+  /**
+   * Loads the document; when it is missing and the entry has data to create it with, creates it
+   * (`create`), and loads again if someone else created it first.
+   */
+  async #load(create?: JsonObject): Promise<void> {
     try {
-      const doc = (await this.transport.request({ type: 'create', service: this.service, id: this.id, data }, { queueWhileOffline: true })) as SyncDocument;
+      const doc = (await this.#ask(create ? { type: 'create', data: create } : { type: 'get' }, { queueWhileOffline: true })) as SyncDocument;
       this.#confirm(doc.revision, doc.data as JsonObject, false);
     } catch (err) {
       const e = asSyncError(err);
-      if (e.code === 'conflict') return this.#load(); // someone else created it first
-      this.#setFailure('error', e);
+      if (create ? e.code === 'conflict' : e.code === 'not_found' && this.#create) return this.#load(create ? undefined : this.#create);
+      this.#setFailure(!create && e.code === 'not_found' ? 'not-found' : 'error', e);
     }
     this.#drainEarly();
     this.#changed();
@@ -183,53 +186,54 @@ export class DocumentEntry {
     for (const w of waiters) w();
   }
 
-  /** Sets the confirmed state to a full snapshot (structurally shared with the previous one). */
-  #confirm(revision: number, data: JsonObject, deleted: boolean): void {
-    if (this.#confirmed && revision <= this.#confirmed.revision) return;
-    this.#confirmed = { revision, data: replaceEqualDeep(this.#confirmed?.data, data), deleted };
+  /** Sets the confirmed state; the first load has settled. */
+  #setConfirmed(revision: number, data: JsonObject, deleted: boolean): void {
+    this.#confirmed = { revision, data, deleted };
     this.#status = deleted ? 'deleted' : 'ready';
     this.#error = undefined;
     this.#settleLoad();
+  }
+
+  /** Sets the confirmed state to a full snapshot (structurally shared with the previous one). */
+  #confirm(revision: number, data: JsonObject, deleted: boolean): void {
+    if (this.#confirmed && revision <= this.#confirmed.revision) return;
+    this.#setConfirmed(revision, replaceEqualDeep(this.#confirmed?.data, data), deleted);
     this.#pump();
   }
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
-    const revision = event.metadata.revision;
+    const change: Change = { ...event.metadata, ...event.payload };
+    const { revision } = change;
     if (!this.#confirmed) {
       // Still loading, or missing: a create event brings the document into being.
-      if (event.metadata.operation === 'create' && revision === 1 && this.#status !== 'loading') {
+      if (change.operation === 'create' && revision === 1 && this.#status !== 'loading') {
         this.#confirmed = { revision: 0, data: {}, deleted: false };
       } else {
-        this.#early.set(revision, event);
+        this.#early.set(revision, change);
         return;
       }
     }
     if (revision <= this.#confirmed.revision) return; // seen already (event, ack or catch-up)
     if (revision > this.#confirmed.revision + 1) {
-      this.#early.set(revision, event);
-      this.catchUp();
+      this.#early.set(revision, change);
+      this.#catchUp();
       return;
     }
     try {
-      this.#applyChange(revision, event.metadata.operation, event.payload.diff, event.payload.data, event.metadata.mutationId);
+      this.#applyChange(change);
     } catch (err) {
       // A diff that does not fit our state means our state is wrong: fetch the truth instead.
-      this.#note('catch-up', `diff of r${revision} did not apply (${err instanceof Error ? err.message : String(err)})`);
-      this.catchUp();
+      this.activity.add('catch-up', `diff of r${revision} did not apply (${asSyncError(err).message})`);
+      this.#catchUp();
       return;
     }
     this.#drainEarly();
     this.#changed();
   }
 
-  #applyChange(
-    revision: number,
-    operation: SyncEvent['metadata']['operation'],
-    diff: ChangeRecord['diff'] | undefined,
-    data: Record<string, unknown> | undefined,
-    mutationId: string | undefined,
-  ): void {
+  /** Applies the change that follows the confirmed revision. */
+  #applyChange({ revision, operation, diff, data, mutationId }: Change): void {
     const c = this.#confirmed!;
     let next = c.data;
     if (operation !== 'delete') {
@@ -239,69 +243,58 @@ export class DocumentEntry {
       if (diff) next = applyDiff(c.data, diff, { freeze: true });
       else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
     }
-    this.#confirmed = { revision, data: next, deleted: operation === 'delete' };
-    this.#status = operation === 'delete' ? 'deleted' : 'ready';
-    this.#error = undefined;
-    this.#settleLoad();
-    this.#note('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
+    this.#setConfirmed(revision, next, operation === 'delete');
+    this.activity.add('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
     // Our own write came back as an event: it is now part of the confirmed state.
-    if (mutationId) {
-      const i = this.#queue.findIndex((p) => p.mutationId === mutationId);
-      if (i >= 0) this.#queue.splice(i, 1);
-    }
+    if (mutationId) this.#dequeue(this.#queue.find((p) => p.mutationId === mutationId));
   }
 
   #drainEarly(): void {
     if (!this.#confirmed) return;
     for (const r of [...this.#early.keys()]) if (r <= this.#confirmed.revision) this.#early.delete(r);
-    let next: SyncEvent | undefined;
+    let next: Change | undefined;
     while ((next = this.#early.get(this.#confirmed.revision + 1))) {
-      this.#early.delete(next.metadata.revision);
-      this.#applyChange(next.metadata.revision, next.metadata.operation, next.payload.diff, next.payload.data, next.metadata.mutationId);
+      this.#early.delete(next.revision);
+      this.#applyChange(next);
     }
-    if (this.#early.size > 0) this.catchUp();
+    if (this.#early.size > 0) this.#catchUp();
   }
 
   /** Asks the relay for what this entry missed since its confirmed revision. */
-  catchUp(): void {
+  #catchUp(): void {
     if (!this.#confirmed || this.#subId === undefined) return;
     if (this.#catchingUp) {
       this.#catchUpAgain = true;
       return;
     }
     this.#catchingUp = true;
-    const since = this.#confirmed.revision;
-    this.transport
-      .request({ type: 'catchup', service: this.service, id: this.id, since })
+    this.#ask({ type: 'catchup', since: this.#confirmed.revision })
       .then((result) => this.#applyCatchUp(result as CatchUpResult))
-      .catch((err: unknown) => this.#note('catch-up', `failed: ${asSyncError(err).message}`))
+      .catch((err: unknown) => this.activity.add('catch-up', `failed: ${asSyncError(err).message}`))
       .finally(() => {
         this.#catchingUp = false;
         if (this.#catchUpAgain) {
           this.#catchUpAgain = false;
-          this.catchUp();
+          this.#catchUp();
         }
       });
   }
 
   #applyCatchUp(result: CatchUpResult): void {
-    const c = this.#confirmed!;
     if ('snapshot' in result) {
-      this.#note('catch-up', `snapshot at r${result.revision}`);
+      this.activity.add('catch-up', `snapshot at r${result.revision}`);
       this.#confirm(result.revision, result.snapshot as JsonObject, result.deleted);
     } else {
-      this.#note('catch-up', `${result.changes.length} change(s) after r${c.revision}`);
-      for (const ch of result.changes) {
-        if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch.revision, ch.operation, ch.diff, undefined, ch.mutationId);
-      }
+      this.activity.add('catch-up', `${result.changes.length} change(s) after r${this.#confirmed!.revision}`);
+      for (const ch of result.changes) if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch);
     }
     this.#drainEarly();
     this.#changed();
   }
 
   /** The connection came back: catch up on what happened meanwhile (or load again, if it never loaded). */
-  reconnected(): void {
-    if (this.#confirmed) this.catchUp();
+  #reconnected(): void {
+    if (this.#confirmed) this.#catchUp();
     else if (this.#status !== 'loading') void this.#load();
   }
 
@@ -337,20 +330,25 @@ export class DocumentEntry {
       return;
     }
     this.#inflight = p;
-    this.transport.request(request, { queueWhileOffline: true }).then(
+    this.#transport.request(request, { queueWhileOffline: true }).then(
       (result) => this.#acknowledged(p, result as SyncDocument | null),
       (err: unknown) => void this.#failed(p, asSyncError(err)),
     );
   }
 
+  /** Takes a write out of the queue (when it is still there). */
+  #dequeue(p: PendingMutation | undefined): void {
+    const i = p ? this.#queue.indexOf(p) : -1;
+    if (i >= 0) this.#queue.splice(i, 1);
+  }
+
   #acknowledged(p: PendingMutation, doc: SyncDocument | null): void {
     this.#inflight = undefined;
-    const i = this.#queue.indexOf(p);
-    if (i >= 0) this.#queue.splice(i, 1);
+    this.#dequeue(p);
     if (doc) this.#confirm(doc.revision, doc.data as JsonObject, false);
     // A delete answers no document; it is deleted now, even if its event comes later.
     else if (p.kind === 'delete' && this.#confirmed) this.#confirmed = { ...this.#confirmed, deleted: true };
-    this.#note('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
+    this.activity.add('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
     p.resolve(doc ?? undefined);
     this.#changed();
     this.#pump();
@@ -360,7 +358,7 @@ export class DocumentEntry {
     if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;
-      this.#note('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
+      this.activity.add('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
       await this.#reach(err.revision ?? (this.#confirmed?.revision ?? 0) + 1);
       this.#inflight = undefined;
       this.#pump();
@@ -369,7 +367,7 @@ export class DocumentEntry {
     this.#inflight = undefined;
     this.#rollback(p, err);
     // The relay knows a newer revision than we do (its event was lost): fetch what we missed.
-    if (err.code === 'conflict' && this.#confirmed && (err.revision ?? 0) > this.#confirmed.revision) this.catchUp();
+    if (err.code === 'conflict' && this.#confirmed && (err.revision ?? 0) > this.#confirmed.revision) this.#catchUp();
     this.#pump();
   }
 
@@ -377,7 +375,7 @@ export class DocumentEntry {
   async #reach(revision: number): Promise<void> {
     for (let tries = 0; tries < 5 && this.#confirmed && this.#confirmed.revision < revision; tries++) {
       try {
-        this.#applyCatchUp((await this.transport.request({ type: 'catchup', service: this.service, id: this.id, since: this.#confirmed.revision })) as CatchUpResult);
+        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: this.#confirmed.revision })) as CatchUpResult);
       } catch {
         return;
       }
@@ -385,9 +383,8 @@ export class DocumentEntry {
   }
 
   #rollback(p: PendingMutation, err: SyncError): void {
-    const i = this.#queue.indexOf(p);
-    if (i >= 0) this.#queue.splice(i, 1);
-    this.#note('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
+    this.#dequeue(p);
+    this.activity.add('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
     p.reject(err);
     this.#changed();
   }
@@ -397,10 +394,6 @@ export class DocumentEntry {
     return { service: this.service, id: this.id, revision: this.#confirmed.revision, data: this.#confirmed.data, createdAt: 0, updatedAt: 0 };
   }
 
-  #note(kind: Activity['kind'], detail: string): void {
-    this.activity.add(kind, detail);
-  }
-
   /** Pending writes, oldest first (for the devtools panel). */
   get pendingWrites(): ReadonlyArray<Pick<PendingMutation, 'mutationId' | 'kind'>> {
     return this.#queue;
@@ -408,18 +401,10 @@ export class DocumentEntry {
 
   /** Recomputes the snapshot and tells readers when it changed. */
   #changed(): void {
-    if (this.idle) this.onIdle(this); // e.g. the last pending write settled after the readers left
+    if (this.idle) this.#onIdle(this); // e.g. the last pending write settled after the readers left
     const next = this.#compute();
     const prev = this.#snapshot;
-    if (
-      next.status === prev.status &&
-      next.data === prev.data &&
-      next.revision === prev.revision &&
-      next.pending === prev.pending &&
-      next.error === prev.error
-    ) {
-      return;
-    }
+    if ((Object.keys(next) as Array<keyof DocumentSnapshot>).every((k) => next[k] === prev[k])) return;
     this.#snapshot = next;
     for (const l of [...this.#listeners]) l();
   }
@@ -445,8 +430,4 @@ export class DocumentEntry {
       error: this.#error,
     };
   }
-}
-
-function asSyncError(err: unknown): SyncError {
-  return err instanceof SyncError ? err : new SyncError('internal', err instanceof Error ? err.message : String(err));
 }

@@ -78,6 +78,11 @@ export function invalid(message: string): SyncError {
   return new SyncError('invalid', message);
 }
 
+/** `err` if it is a {@link SyncError}, else a `code` error (default `internal`) with its message. */
+export function asSyncError(err: unknown, code: SyncErrorCode = 'internal'): SyncError {
+  return err instanceof SyncError ? err : new SyncError(code, err instanceof Error ? err.message : String(err));
+}
+
 /** True when `value` is a {@link SyncError} (also across bundle copies of this module). */
 export function isSyncError(value: unknown): value is SyncError {
   return value instanceof SyncError || (value instanceof Error && value.name === 'SyncError' && 'code' in value);
