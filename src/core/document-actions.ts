@@ -3,20 +3,11 @@
  * once (optimistic) and resolves with the server's document, or rejects with a `SyncError`
  * after rolling back only its own change.
  */
-import {
-  DEFAULT_LIMITS,
-  type MergePatch,
-  type JsonObject,
-  type MutationList,
-  type MutationRecord,
-  type SyncDocument,
-  SyncError,
-  assertDocumentData,
-  invalid,
-  normalizeMutations,
-} from '../protocol/index.js';
+import type { MergePatch, MutationList, MutationRecord, SyncDocument } from '../protocol/index.js';
+import { invalid } from '../protocol/index.js';
 import type { DocumentEntry } from './document-entry.js';
-import { type MutationKind, type Recipe, pendingMutation } from './pending-mutation.js';
+import { type MutationKind, type PendingPayload, type Recipe, pendingMutation } from './pending-mutation.js';
+import { type WriteKind, attempt, checkWrite } from './sync-client.js';
 
 /** Options of `update`. */
 export interface UpdateOptions {
@@ -38,53 +29,26 @@ export interface DocumentActions<T> {
   delete(expectedRevision?: number): Promise<void>;
 }
 
-function checkRevision(r: unknown): number | undefined {
-  if (r === undefined) return undefined;
-  if (typeof r !== 'number' || !Number.isSafeInteger(r) || r < 0) throw invalid('expectedRevision must be a non-negative integer');
-  return r;
-}
-
 /** Builds the actions of `entry`; `retries` is the default conflict retry count of `update`. */
 export function documentActions<T>(entry: DocumentEntry, retries: number): DocumentActions<T> {
-  const run = <R>(
-    kind: MutationKind,
-    payload: () => Parameters<typeof pendingMutation>[2],
-    tries = 0,
-  ): Promise<R> => {
-    let p: Parameters<typeof pendingMutation>[2];
-    try {
-      p = payload();
-    } catch (err) {
-      return Promise.reject(err instanceof SyncError ? err : invalid(String(err)));
-    }
-    return new Promise<R>((resolve, reject) => {
-      entry.enqueue(
-        pendingMutation(entry, kind, p, tries, {
-          resolve: (doc) => resolve(doc as R),
-          reject,
-        }),
-      );
+  // Checks the arguments (a throw rejects), then queues the write.
+  const run = (kind: MutationKind, payload: () => PendingPayload): Promise<never> =>
+    attempt(() => {
+      const p = payload();
+      return new Promise((resolve, reject) => entry.enqueue(pendingMutation(entry, kind, p, { resolve: resolve as (doc: unknown) => void, reject })));
     });
-  };
+  const write = (kind: WriteKind) => (arg: unknown, expectedRevision?: number) => run(kind, () => checkWrite(kind, arg, expectedRevision));
   return {
-    update: (recipe, options) => {
-      if (typeof recipe !== 'function') return Promise.reject(invalid('update needs a recipe function (draft) => { ... }'));
-      const n = options?.retries ?? retries;
-      if (!Number.isInteger(n) || n < 0) return Promise.reject(invalid('retries must be a non-negative integer'));
-      return run('update', () => ({ recipe: recipe as Recipe<unknown> }), n);
-    },
-    replace: (data, expectedRevision) =>
-      run('replace', () => {
-        assertDocumentData(data, DEFAULT_LIMITS, 'data');
-        return { data: data as JsonObject, expectedRevision: checkRevision(expectedRevision) };
+    update: (recipe, options) =>
+      run('update', () => {
+        if (typeof recipe !== 'function') throw invalid('update needs a recipe function (draft) => { ... }');
+        const n = options?.retries ?? retries;
+        if (!Number.isInteger(n) || n < 0) throw invalid('retries must be a non-negative integer');
+        return { recipe: recipe as Recipe<unknown>, retries: n };
       }),
-    merge: (partial, expectedRevision) =>
-      run('merge', () => {
-        assertDocumentData(partial, DEFAULT_LIMITS, 'partial');
-        return { data: partial as JsonObject, expectedRevision: checkRevision(expectedRevision) };
-      }),
-    mutate: (mutations, expectedRevision) =>
-      run('mutate', () => ({ ops: normalizeMutations(mutations), expectedRevision: checkRevision(expectedRevision) })),
-    delete: (expectedRevision) => run<void>('delete', () => ({ expectedRevision: checkRevision(expectedRevision) })),
+    replace: write('replace'),
+    merge: write('merge'),
+    mutate: write('mutate'),
+    delete: (expectedRevision) => write('delete')(undefined, expectedRevision),
   };
 }

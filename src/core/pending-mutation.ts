@@ -47,61 +47,53 @@ interface Target {
   id: string;
 }
 
+/** What a call of the document API gives its pending write, checked already. */
+export interface PendingPayload {
+  recipe?: Recipe<unknown>;
+  /** Conflict retries (for `update`). */
+  retries?: number;
+  data?: JsonObject;
+  ops?: MutationOp[];
+  expectedRevision?: number;
+}
+
 /** Builds the pending write for one call of the document API. */
 export function pendingMutation(
   target: Target,
   kind: MutationKind,
-  payload: { recipe?: Recipe<unknown>; data?: JsonObject; ops?: MutationOp[]; expectedRevision?: number | undefined },
-  retries: number,
+  payload: PendingPayload,
   settle: { resolve(doc: SyncDocument | undefined): void; reject(err: SyncError): void },
 ): PendingMutation {
   const mutationId = generateMutationId();
   const { service, id } = target;
-  const withRevision = <M extends object>(m: M, revision: number | undefined): M & { expectedRevision?: number } =>
-    revision === undefined ? m : { ...m, expectedRevision: revision };
+  const recipe = payload.recipe as (draft: Draft<JsonObject>) => void | JsonObject;
   // Our own copies, frozen: the caller may keep changing the objects it passed.
   const data = payload.data && (freeze(structuredClone(payload.data), true) as JsonObject);
   const ops = payload.ops && (freeze(structuredClone(payload.ops), true) as MutationOp[]);
-  const common = { mutationId, kind, retriesLeft: retries, ...settle };
-  switch (kind) {
-    case 'update': {
-      const recipe = payload.recipe as (draft: Draft<JsonObject>) => void | JsonObject;
-      return {
-        ...common,
-        apply: (base) => produce(base, recipe),
-        build(base, revision) {
-          const [next, patches] = produceWithPatches(base, recipe);
-          if (patches.length === 0) return null;
-          const fieldOps = patchesToOps(patches, base, next);
-          return fieldOps === undefined
-            ? { type: 'replace', service, id, data: next, mutationId, expectedRevision: revision }
-            : { type: 'mutate', service, id, ops: fieldOps, mutationId, expectedRevision: revision };
-        },
-      };
-    }
-    case 'replace':
-      return {
-        ...common,
-        apply: () => data!,
-        build: () => withRevision({ type: 'replace' as const, service, id, data: data!, mutationId }, payload.expectedRevision),
-      };
-    case 'merge':
-      return {
-        ...common,
-        apply: (base) => freeze(mergePatch(base, data!), true) as JsonObject,
-        build: () => withRevision({ type: 'merge' as const, service, id, data: data!, mutationId }, payload.expectedRevision),
-      };
-    case 'mutate':
-      return {
-        ...common,
-        apply: (base) => freeze(applyMutations(base, ops!), true),
-        build: () => withRevision({ type: 'mutate' as const, service, id, ops: ops!, mutationId }, payload.expectedRevision),
-      };
-    case 'delete':
-      return {
-        ...common,
-        apply: (base) => base,
-        build: () => withRevision({ type: 'delete' as const, service, id, mutationId }, payload.expectedRevision),
-      };
-  }
+  const request = (type: MutationKind, body: { data?: JsonObject; ops?: MutationOp[] }, expectedRevision: number | undefined) =>
+    ({ type, service, id, ...body, mutationId, ...(expectedRevision !== undefined && { expectedRevision }) }) as WithoutRid<ClientMessage>;
+  return {
+    mutationId,
+    kind,
+    retriesLeft: payload.retries ?? 0,
+    ...settle,
+    apply: (base) =>
+      kind === 'update'
+        ? produce(base, recipe)
+        : kind === 'replace'
+          ? data!
+          : kind === 'merge'
+            ? (freeze(mergePatch(base, data!), true) as JsonObject)
+            : kind === 'mutate'
+              ? freeze(applyMutations(base, ops!), true)
+              : base,
+    build(base, revision) {
+      if (kind !== 'update') return request(kind, { ...(data && { data }), ...(ops && { ops }) }, payload.expectedRevision);
+      // An update is sent against the revision it was computed on, as field operations if it can.
+      const [next, patches] = produceWithPatches(base, recipe);
+      if (patches.length === 0) return null;
+      const fieldOps = patchesToOps(patches, base, next);
+      return fieldOps ? request('mutate', { ops: fieldOps }, revision) : request('replace', { data: next }, revision);
+    },
+  };
 }

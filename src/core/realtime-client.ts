@@ -10,6 +10,7 @@ import {
   SyncError,
   assertDocId,
   assertFilter,
+  assertRevision,
   assertService,
   assertTopic,
   invalid,
@@ -213,7 +214,7 @@ export class RealtimeClient {
     try {
       assertService(service);
       assertDocId(id);
-      if (!Number.isSafeInteger(since) || since < 0) throw invalid('since must be a non-negative integer');
+      assertRevision(since, 'since');
     } catch (err) {
       return Promise.reject(err);
     }

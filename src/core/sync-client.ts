@@ -6,16 +6,17 @@ import {
   type JsonObject,
   type MergePatch,
   type MutationList,
+  type MutationOp,
   type MutationRecord,
   type SyncDocument,
   DEFAULT_LIMITS,
-  SyncError,
+  asSyncError,
   assertDocId,
   assertDocumentData,
+  assertRevision,
   assertService,
   generateDocId,
   generateMutationId,
-  invalid,
   normalizeMutations,
 } from '../protocol/index.js';
 import type { WithoutRid } from './requests.js';
@@ -27,12 +28,27 @@ export type Send = (message: WithoutRid<ClientMessage>) => Promise<ResultMessage
 /** A document body: any JSON object. */
 export type DocumentData = Record<string, unknown>;
 
-function checkRevision(expectedRevision: unknown): number | undefined {
-  if (expectedRevision === undefined) return undefined;
-  if (typeof expectedRevision !== 'number' || !Number.isSafeInteger(expectedRevision) || expectedRevision < 0) {
-    throw invalid('expectedRevision must be a non-negative integer');
+/** The writes to an existing document. */
+export type WriteKind = 'replace' | 'merge' | 'mutate' | 'delete';
+
+/** The request fields a write's arguments make, once checked. */
+export interface WriteFields {
+  data?: JsonObject;
+  ops?: MutationOp[];
+  expectedRevision?: number;
+}
+
+/**
+ * Checks the arguments of a write (`arg`: the data of `replace`, the partial of `merge`, the
+ * mutations of `mutate`, nothing for `delete`) and returns the request fields they make.
+ */
+export function checkWrite(kind: WriteKind, arg: unknown, expectedRevision: unknown): WriteFields {
+  const fields: WriteFields = kind === 'mutate' ? { ops: normalizeMutations(arg) } : kind === 'delete' ? {} : { data: checkData(arg, kind === 'merge' ? 'partial' : 'data') };
+  if (expectedRevision !== undefined) {
+    assertRevision(expectedRevision, 'expectedRevision');
+    fields.expectedRevision = expectedRevision;
   }
-  return expectedRevision;
+  return fields;
 }
 
 function checkData(data: unknown, what: string): JsonObject {
@@ -41,18 +57,22 @@ function checkData(data: unknown, what: string): JsonObject {
 }
 
 /** Runs `fn` and turns a synchronous validation throw into a rejected promise. */
-function attempt<T>(fn: () => Promise<T>): Promise<T> {
+export function attempt<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return fn();
   } catch (err) {
-    return Promise.reject(err instanceof SyncError ? err : invalid(String(err)));
+    return Promise.reject(asSyncError(err, 'invalid'));
   }
 }
 
 /** Create, read, update and delete documents with revision tracking. */
 export class SyncClient {
+  readonly #send: Send;
+
   /** @internal */
-  constructor(private readonly send: Send) {}
+  constructor(send: Send) {
+    this.#send = send;
+  }
 
   /**
    * Creates a document. Without `id`, one is generated (`doc_` + 16 random characters) on the
@@ -63,7 +83,7 @@ export class SyncClient {
       assertService(service);
       if (id !== undefined) assertDocId(id);
       const body = checkData(data, 'data');
-      return this.send({ type: 'create', service, id: id ?? generateDocId(), data: body, mutationId: generateMutationId() }) as Promise<SyncDocument<T>>;
+      return this.#send({ type: 'create', service, id: id ?? generateDocId(), data: body, mutationId: generateMutationId() }) as Promise<SyncDocument<T>>;
     });
   }
 
@@ -72,18 +92,18 @@ export class SyncClient {
     return attempt(() => {
       assertService(service);
       assertDocId(id);
-      return this.send({ type: 'get', service, id }) as Promise<SyncDocument<T>>;
+      return this.#send({ type: 'get', service, id }) as Promise<SyncDocument<T>>;
     });
   }
 
   /** Overwrites the document's data. With `expectedRevision`, fails with `conflict` if the document moved on. */
   replace<T extends DocumentData = DocumentData>(service: string, id: string, data: T, expectedRevision?: number): Promise<SyncDocument<T>> {
-    return this.write('replace', service, id, expectedRevision, () => ({ data: checkData(data, 'data') })) as Promise<SyncDocument<T>>;
+    return this.#write('replace', service, id, data, expectedRevision) as Promise<SyncDocument<T>>;
   }
 
   /** Deep-merges `partial` (JSON Merge Patch: `null` removes a key, arrays replace). */
   merge<T extends DocumentData = DocumentData>(service: string, id: string, partial: MergePatch<T>, expectedRevision?: number): Promise<SyncDocument<T>> {
-    return this.write('merge', service, id, expectedRevision, () => ({ data: checkData(partial, 'partial') })) as Promise<SyncDocument<T>>;
+    return this.#write('merge', service, id, partial, expectedRevision) as Promise<SyncDocument<T>>;
   }
 
   /**
@@ -96,30 +116,19 @@ export class SyncClient {
     mutations: MutationRecord | MutationList,
     expectedRevision?: number,
   ): Promise<SyncDocument<T>> {
-    return this.write('mutate', service, id, expectedRevision, () => ({ ops: normalizeMutations(mutations) })) as Promise<SyncDocument<T>>;
+    return this.#write('mutate', service, id, mutations, expectedRevision) as Promise<SyncDocument<T>>;
   }
 
   /** Soft-deletes a document: later reads and writes answer `not_found`. */
   async delete(service: string, id: string, expectedRevision?: number): Promise<void> {
-    await this.write('delete', service, id, expectedRevision, () => ({}));
+    await this.#write('delete', service, id, undefined, expectedRevision);
   }
 
-  private write(
-    type: 'replace' | 'merge' | 'mutate' | 'delete',
-    service: string,
-    id: string,
-    expectedRevision: number | undefined,
-    body: () => object,
-  ): Promise<SyncDocument | null> {
+  #write(type: WriteKind, service: string, id: string, arg: unknown, expectedRevision: number | undefined): Promise<unknown> {
     return attempt(() => {
       assertService(service);
       assertDocId(id);
-      const message = { type, service, id, mutationId: generateMutationId(), ...body() } as WithoutRid<ClientMessage> & {
-        expectedRevision?: number;
-      };
-      const revision = checkRevision(expectedRevision);
-      if (revision !== undefined) message.expectedRevision = revision;
-      return this.send(message) as Promise<SyncDocument | null>;
+      return this.#send({ type, service, id, mutationId: generateMutationId(), ...checkWrite(type, arg, expectedRevision) } as WithoutRid<ClientMessage>);
     });
   }
 }

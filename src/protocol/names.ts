@@ -42,6 +42,11 @@ export function generateMutationId(): string {
   return randomId('m_', 12);
 }
 
+/** Throws `invalid` unless `value` is a revision (a non-negative integer); `name` is the field it came in. */
+export function assertRevision(value: unknown, name: string): asserts value is number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalid(`${name} must be a non-negative integer`);
+}
+
 const MUTATION_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Throws `invalid` unless `mutationId` is 1-64 URL-safe characters. */

@@ -7,7 +7,7 @@ import { SyncError, invalid } from './errors.js';
 import { type DocumentLimits, assertDocumentData, describe, isPlainObject } from './json.js';
 import type { ClientMessage } from './messages.js';
 import { checkMutationOp } from './mutations.js';
-import { assertDocId, assertMutationId, assertService } from './names.js';
+import { assertDocId, assertMutationId, assertRevision, assertService } from './names.js';
 import { assertFilter, assertTopic } from './topics.js';
 
 /** A frame that could not be accepted, with the `rid` to answer to (or `null`). */
@@ -28,7 +28,7 @@ function isRid(v: unknown): v is number {
 }
 
 function revision(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw invalid(`${name} must be a non-negative integer`);
+  assertRevision(v, name);
   return v;
 }
 
