@@ -4,7 +4,6 @@
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import type { RelayLimits, ServerMessage } from '../protocol/index.js';
-import { Emitter } from './emitter.js';
 
 /** The connection as users see it. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -16,17 +15,19 @@ export type WebSocketClass = new (url: string, protocols?: string | string[]) =>
 export interface ConnectionOptions {
   url: string;
   token?: string | (() => string | Promise<string>);
-  reconnection: boolean;
+  /** Reconnect after a drop (default `true`). */
+  reconnection?: boolean;
   WebSocket: WebSocketClass;
-  /** Open at once (default) or wait for {@link Connection.open}. */
-  autoConnect: boolean;
 }
 
-interface ConnectionEvents extends Record<string, unknown> {
-  status: ConnectionStatus;
-  message: ServerMessage;
+/** What the connection tells its owner. */
+export interface ConnectionHandlers {
+  /** The status changed. */
+  status(status: ConnectionStatus): void;
   /** The socket is open and the relay has said hello: resubscribe and resend. */
-  ready: undefined;
+  ready(): void;
+  /** A message from the relay other than its welcome. */
+  message(message: ServerMessage): void;
 }
 
 /** Turns the relay's http(s) URL into the ws(s) URL to dial. */
@@ -38,8 +39,10 @@ export function socketUrl(url: string): string {
   return u.toString();
 }
 
-/** One logical connection that survives drops. */
-export class Connection extends Emitter<ConnectionEvents> {
+/** One logical connection that survives drops; closed until {@link Connection.open}. */
+export class Connection {
+  readonly #options: ConnectionOptions;
+  readonly #on: ConnectionHandlers;
   #socket: ReconnectingWebSocket | undefined;
   #state: ConnectionStatus = 'closed';
   #everOpened = false;
@@ -48,9 +51,9 @@ export class Connection extends Emitter<ConnectionEvents> {
   /** What the relay announced in its last welcome. */
   limits: RelayLimits | undefined;
 
-  constructor(private readonly options: ConnectionOptions) {
-    super();
-    if (options.autoConnect) this.open();
+  constructor(options: ConnectionOptions, on: ConnectionHandlers) {
+    this.#options = options;
+    this.#on = on;
   }
 
   get status(): ConnectionStatus {
@@ -60,24 +63,25 @@ export class Connection extends Emitter<ConnectionEvents> {
   #setState(next: ConnectionStatus): void {
     if (next === this.#state) return;
     this.#state = next;
-    this.emit('status', next);
+    this.#on.status(next);
   }
 
   /** Dials the relay (no-op when already open or dialing). */
   open(): void {
     if (this.#socket) return;
-    const base = socketUrl(this.options.url);
-    const { token } = this.options;
+    const base = socketUrl(this.#options.url);
+    const { token, reconnection = true } = this.#options;
     const withToken = (t: string) => {
       const u = new URL(base);
       u.searchParams.set('token', t);
       return u.toString();
     };
+    // A token function is called on every (re)connect.
     const url = token === undefined ? base : typeof token === 'string' ? withToken(token) : async () => withToken(await token());
     this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
     const socket = new ReconnectingWebSocket(url, [], {
-      WebSocket: this.options.WebSocket,
-      maxRetries: this.options.reconnection ? Infinity : 0,
+      WebSocket: this.#options.WebSocket,
+      maxRetries: reconnection ? Infinity : 0,
       // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
       minReconnectionDelay: 200 + Math.random() * 800,
       maxReconnectionDelay: 10_000,
@@ -98,21 +102,20 @@ export class Connection extends Emitter<ConnectionEvents> {
         this.limits = message.limits;
         this.#ready = true;
         // Resubscribe and resend first, so 'open' listeners (catch-up) run after them.
-        this.emit('ready', undefined);
+        this.#on.ready();
         this.#setState('open');
         return;
       }
-      this.emit('message', message);
+      this.#on.message(message);
     });
     socket.addEventListener('close', () => {
       if (this.#socket !== socket) return;
       this.#ready = false;
-      const willRetry = this.options.reconnection && socket.shouldReconnect;
+      const willRetry = reconnection && socket.shouldReconnect;
       this.#setState(willRetry ? 'reconnecting' : 'closed');
       if (!willRetry) this.#socket = undefined;
     });
   }
-
   /** Sends a frame when open; answers whether it went out. */
   send(frame: string): boolean {
     if (!this.#ready || !this.#socket || this.#socket.readyState !== 1) return false;

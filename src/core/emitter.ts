@@ -3,6 +3,17 @@
 /** Removes the listener it was returned for. */
 export type Unsubscribe = () => void;
 
+/** Calls `listener`; if it throws, the error surfaces asynchronously, so the other listeners still run. */
+export function callSafely<T>(listener: (payload: T) => void, payload: T): void {
+  try {
+    listener(payload);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
+    });
+  }
+}
+
 /** Emits named events to listeners. */
 export class Emitter<Events extends Record<string, unknown>> {
   readonly #listeners = new Map<keyof Events, Set<(payload: never) => void>>();
@@ -21,19 +32,6 @@ export class Emitter<Events extends Record<string, unknown>> {
   emit<K extends keyof Events>(name: K, payload: Events[K]): void {
     const set = this.#listeners.get(name);
     if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        (listener as (payload: Events[K]) => void)(payload);
-      } catch (err) {
-        // A broken listener must not break delivery to the others; surface it asynchronously.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
-  }
-
-  has(name: keyof Events): boolean {
-    return this.#listeners.has(name);
+    for (const listener of [...set]) callSafely(listener as (payload: Events[K]) => void, payload);
   }
 }

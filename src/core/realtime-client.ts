@@ -16,7 +16,7 @@ import {
   invalid,
 } from '../protocol/index.js';
 import { Connection, type ConnectionStatus, type WebSocketClass } from './connection.js';
-import { Emitter, type Unsubscribe } from './emitter.js';
+import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type RequestOptions, RequestTracker, type WithoutRid } from './requests.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient } from './sync-client.js';
@@ -60,6 +60,9 @@ export type RealtimeEventPayload<N extends RealtimeEventName> = N extends 'statu
 
 type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 
+/** What calls on a closed client fail with. */
+const closedError = () => new SyncError('unavailable', 'the client is closed');
+
 /** A connection to a syncdoc relay. */
 export class RealtimeClient {
   /** Create, read, update and delete documents. */
@@ -74,7 +77,7 @@ export class RealtimeClient {
   #offline = false;
 
   constructor(options: RealtimeClientOptions) {
-    if (typeof options !== 'object' || options === null || typeof options.url !== 'string') {
+    if (typeof options?.url !== 'string') {
       throw new TypeError('RealtimeClient needs options with a relay url, e.g. { url: "http://localhost:8787" }');
     }
     const WebSocketImpl = (options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket) as WebSocketClass | undefined;
@@ -83,32 +86,28 @@ export class RealtimeClient {
     }
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number of milliseconds');
-    this.#connection = new Connection({
-      url: options.url,
-      token: options.token,
-      reconnection: options.reconnection ?? true,
-      WebSocket: WebSocketImpl,
-      autoConnect: options.autoConnect ?? true,
-    });
+    this.#connection = new Connection(
+      { ...options, WebSocket: WebSocketImpl },
+      {
+        status: (status) => {
+          if (status !== 'open') this.#requests.connectionLost();
+          this.#emitter.emit('status', status);
+        },
+        ready: () => {
+          // Subscriptions first, so no event of a resent write is missed.
+          for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
+          this.#requests.resendAll();
+        },
+        message: (message) => {
+          if (message.type === 'event') this.#dispatch(message.event);
+          else if (message.type === 'error' && message.rid === null) this.#emitter.emit('error', SyncError.from(message.error));
+          else if (message.type === 'result' || message.type === 'error') this.#requests.settle(message);
+        },
+      },
+    );
     this.#requests = new RequestTracker(this.#connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
-    this.#connection.on('status', (status) => {
-      if (status !== 'open') this.#requests.connectionLost();
-      this.#emitter.emit('status', status);
-    });
-    this.#connection.on('ready', () => {
-      // Subscriptions first, so no event of a resent write is missed.
-      for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
-      this.#requests.resendAll();
-    });
-    this.#connection.on('message', (message) => {
-      if (message.type === 'event') {
-        this.#dispatch(message.event);
-      } else if (message.type === 'result' || message.type === 'error') {
-        if (message.type === 'error' && message.rid === null) this.#emitter.emit('error', SyncError.from(message.error));
-        else this.#requests.settle(message);
-      }
-    });
+    if (options.autoConnect ?? true) this.#connection.open();
   }
 
   /** `connecting`, `open`, `reconnecting` or `closed`. */
@@ -118,7 +117,7 @@ export class RealtimeClient {
 
   /** Opens the connection (when created with `autoConnect: false`). */
   connect(): void {
-    if (this.#closed) throw new SyncError('unavailable', 'the client is closed');
+    if (this.#closed) throw closedError();
     this.#offline = false;
     this.#connection.open();
   }
@@ -129,7 +128,7 @@ export class RealtimeClient {
    * offline waits for the connection however long that takes.
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
-    if (this.#closed) return Promise.reject(new SyncError('unavailable', 'the client is closed'));
+    if (this.#closed) return Promise.reject(closedError());
     if (!options.queueWhileOffline && !this.#offline) this.#connection.open();
     return this.#requests.request(message, options);
   }
@@ -142,17 +141,8 @@ export class RealtimeClient {
   #dispatch(event: SyncEvent): void {
     const matching = [...this.#subscriptions.values()].filter((s) => wants(s, event));
     if (matching.length === 0) return;
-    for (const s of matching) {
-      if (!s.handler) continue;
-      try {
-        s.handler(shapeFor(event, s.returnMode ?? 'full'));
-      } catch (err) {
-        // One broken handler must not keep the event from the others (document caches among them).
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-    }
+    // One broken handler must not keep the event from the others (document caches among them).
+    for (const s of matching) if (s.handler) callSafely(s.handler, shapeFor(event, s.returnMode ?? 'full'));
     const shared = shapeFor(event, unionMode(matching));
     this.#emitter.emit('event', shared);
     this.#emitter.emit(`event:${event.topic}`, shared);
@@ -170,13 +160,11 @@ export class RealtimeClient {
     if (options.returnMode !== undefined && !['full', 'diff', 'both'].includes(options.returnMode)) {
       throw invalid('returnMode must be "full", "diff" or "both"');
     }
-    if (this.#closed) throw new SyncError('unavailable', 'the client is closed');
-    const sub = `sub_${this.#nextSub++}`;
+    if (this.#closed) throw closedError();
     if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
-    const copy: ClientSubscription = { topic: options.topic };
-    if (options.filter) copy.filter = { ...options.filter };
-    if (options.returnMode) copy.returnMode = options.returnMode;
-    if (onEvent) copy.handler = onEvent;
+    const sub = `sub_${this.#nextSub++}`;
+    const { topic, filter, returnMode } = options;
+    const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent };
     this.#subscriptions.set(sub, copy);
     if (!this.#offline) this.#connection.open();
     if (this.#connection.status === 'open') this.#sendSubscribe(sub, copy);
@@ -203,7 +191,7 @@ export class RealtimeClient {
    */
   on<N extends RealtimeEventName>(name: N, handler: (payload: RealtimeEventPayload<N>) => void): Unsubscribe {
     if (typeof handler !== 'function') throw invalid('on() needs a handler function');
-    if (name !== 'event' && name !== 'status' && name !== 'error' && !(typeof name === 'string' && name.startsWith('event:'))) {
+    if (typeof name !== 'string' || !/^(event(:.*)?|status|error)$/s.test(name)) {
       throw invalid(`unknown event name ${JSON.stringify(name)}; use event, event:<topic>, status or error`);
     }
     return this.#emitter.on(name, handler as (payload: ClientEvents[string]) => void);
@@ -241,6 +229,6 @@ export class RealtimeClient {
     this.#closed = true;
     this.#subscriptions.clear();
     this.#connection.close();
-    this.#requests.failAll(new SyncError('unavailable', 'the client was closed'));
+    this.#requests.failAll(closedError());
   }
 }
