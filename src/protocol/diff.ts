@@ -2,7 +2,7 @@
  * Document diffs: `{ added, removed, changed }` keyed by field path (see paths.ts). Objects are
  * compared key by key, arrays index by index; a change of type is one `changed` entry.
  */
-import { type JsonObject, type JsonValue, hasOwn, isPlainObject, setOwn } from './json.js';
+import { type JsonObject, type JsonValue, getOwn, hasOwn, isPlainObject, setOwn } from './json.js';
 import { arrayIndex, childPath, parsePath } from './paths.js';
 import { TreeEditor } from './tree.js';
 
@@ -54,26 +54,16 @@ export function diffInto(before: JsonValue | undefined, after: JsonValue | undef
     setOwn(out.removed as JsonObject, path!, before);
     return;
   }
-  if (isPlainObject(before) && isPlainObject(after)) {
-    for (const key of Object.keys(before)) {
-      diffInto(before[key], hasOwn(after, key) ? after[key] : undefined, childPath(path, key), out);
-    }
-    for (const key of Object.keys(after)) {
-      if (!hasOwn(before, key)) setOwn(out.added as JsonObject, childPath(path, key), after[key]!);
-    }
+  if ((isPlainObject(before) && isPlainObject(after)) || (Array.isArray(before) && Array.isArray(after))) {
+    // Key by key (index by index for arrays): what only `before` has is removed, what only `after` has is added.
+    const b = before as JsonObject;
+    const a = after as JsonObject;
+    for (const key of Object.keys(b)) diffInto(b[key], getOwn(a, key), childPath(path, key), out);
+    for (const key of Object.keys(a)) if (!hasOwn(b, key)) diffInto(undefined, a[key], childPath(path, key), out);
     return;
   }
-  if (Array.isArray(before) && Array.isArray(after)) {
-    const common = Math.min(before.length, after.length);
-    for (let i = 0; i < common; i++) diffInto(before[i], after[i], childPath(path, i), out);
-    for (let i = common; i < before.length; i++) setOwn(out.removed as JsonObject, childPath(path, i), before[i]!);
-    for (let i = common; i < after.length; i++) setOwn(out.added as JsonObject, childPath(path, i), after[i]!);
-    return;
-  }
-  if (typeof before === 'object' || typeof after === 'object' || before !== after) {
-    const entry = { from: before, to: after };
-    Object.defineProperty(out.changed, path ?? '', { value: entry, enumerable: true, writable: true, configurable: true });
-  }
+  // A scalar changed, or the type did.
+  setOwn(out.changed as JsonObject, path ?? '', { from: before, to: after } as JsonObject);
 }
 
 /** The diff that undoes `diff`: applied to the document after it, it gives the one before. */

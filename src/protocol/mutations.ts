@@ -5,7 +5,7 @@
  */
 import { invalid } from './errors.js';
 import { type JsonObject, type JsonValue, assertJsonValue, describe, isPlainObject } from './json.js';
-import { formatPath, isPathAddressable, parsePath } from './paths.js';
+import { isPathAddressable, parsePath } from './paths.js';
 import { TreeEditor } from './tree.js';
 
 /** One normalized field operation. `path` is in path syntax (`settings.theme`, `items.0`). */
@@ -64,7 +64,7 @@ const OPS = new Set(['set', 'remove', 'increment', 'append']);
 export function checkMutationOp(raw: unknown, maxDepth: number, where: string): MutationOp {
   if (!isPlainObject(raw as JsonValue)) throw invalid(`${where} must be an object { op, path, value? }, got ${describe(raw)}`);
   const { op, path, value } = raw as { op?: unknown; path?: unknown; value?: unknown };
-  if (typeof op !== 'string' || !OPS.has(op)) throw invalid(`${where}.op must be one of set, remove, increment, append`);
+  if (!OPS.has(op as string)) throw invalid(`${where}.op must be one of set, remove, increment, append`);
   if (typeof path !== 'string' || path === '') throw invalid(`${where}.path must be a non-empty string`);
   const segments = parsePath(path);
   if (segments.includes('__proto__')) throw invalid(`${where}.path ${JSON.stringify(path)} names "__proto__", which is refused`);
@@ -93,29 +93,20 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
 
 /** Turns either public form into a checked list of operations. Throws `invalid` on bad input. */
 export function normalizeMutations(mutations: unknown, maxDepth = 32): MutationOp[] {
-  if (Array.isArray(mutations)) {
-    if (mutations.length === 0) throw invalid('mutations must not be empty');
-    return mutations.map((m, i) => checkMutationOp(m, maxDepth, `mutations[${i}]`));
-  }
-  if (typeof mutations !== 'object' || mutations === null || Object.getPrototypeOf(mutations) !== Object.prototype) {
+  const list = Array.isArray(mutations);
+  // Not an array: only a `{}` record will do (not null, a primitive, a class instance or a null-prototype object).
+  if (!list && Object.getPrototypeOf(mutations ?? 0) !== Object.prototype) {
     throw invalid(`mutations must be a record { path: value } or an array of { op, path, value }, got ${describe(mutations)}`);
   }
-  const record = mutations as MutationRecord;
-  const paths = Object.keys(record);
-  if (paths.length === 0) throw invalid('mutations must not be empty');
-  const ops: MutationOp[] = [];
-  for (const path of paths) {
-    const value = record[path];
-    const where = `mutations[${JSON.stringify(path)}]`;
-    if (!isHelper(value)) {
-      ops.push(checkMutationOp({ op: 'set', path, value }, maxDepth, where));
-    } else if (value.op === 'append') {
-      for (const item of value.values) ops.push(checkMutationOp({ op: 'append', path, value: item }, maxDepth, where));
-    } else {
-      ops.push(checkMutationOp({ op: value.op, path, value: value.values[0] }, maxDepth, where));
-    }
-  }
-  return ops;
+  const paths = Object.keys(mutations as object);
+  if ((list ? (mutations as unknown[]) : paths).length === 0) throw invalid('mutations must not be empty');
+  if (list) return (mutations as unknown[]).map((m, i) => checkMutationOp(m, maxDepth, `mutations[${i}]`));
+  return paths.flatMap((path) => {
+    const value = (mutations as MutationRecord)[path];
+    // A plain value sets; a helper is one operation, except append: one per item.
+    const [op, values] = isHelper(value) ? [value.op, value.op === 'append' ? value.values : [value.values[0]]] : ['set', [value]];
+    return values.map((v) => checkMutationOp({ op, path, value: v }, maxDepth, `mutations[${JSON.stringify(path)}]`));
+  });
 }
 
 /** Applies operations in order and returns the new data; throws `invalid` (and changes nothing) if one cannot apply. */
@@ -137,13 +128,13 @@ function applyOne(tree: TreeEditor, m: MutationOp): void {
     case 'increment': {
       const current = tree.get(segments);
       if (current !== undefined && typeof current !== 'number') {
-        throw invalid(`cannot increment ${formatPath(segments)}: it is ${describe(current)}, not a number`);
+        throw invalid(`cannot increment ${m.path}: it is ${describe(current)}, not a number`);
       }
       const next = (current ?? 0) + m.value;
       // Both stores keep increments within the integers a double holds exactly (RedisJSON
       // would otherwise wrap at 2^63).
       if (!(Math.abs(next) <= Number.MAX_SAFE_INTEGER)) {
-        throw invalid(`cannot increment ${formatPath(segments)}: the result would leave +/-(2^53 - 1)`);
+        throw invalid(`cannot increment ${m.path}: the result would leave +/-(2^53 - 1)`);
       }
       tree.set(segments, next);
       return;
@@ -153,7 +144,7 @@ function applyOne(tree: TreeEditor, m: MutationOp): void {
       if (current === undefined) {
         tree.set(segments, [m.value]);
       } else if (!Array.isArray(current)) {
-        throw invalid(`cannot append to ${formatPath(segments)}: it is ${describe(current)}, not an array`);
+        throw invalid(`cannot append to ${m.path}: it is ${describe(current)}, not an array`);
       } else {
         (tree.writableAt(segments) as JsonValue[]).push(m.value);
       }

@@ -18,15 +18,10 @@ export function assertDocId(id: unknown): asserts id is string {
   }
 }
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-';
-
-/** `prefix` and `length` characters from a CSPRNG, 6 bits each. */
-function randomId(prefix: string, length: number): string {
-  const bytes = new Uint8Array(length);
-  globalThis.crypto.getRandomValues(bytes);
-  let out = prefix;
-  for (const b of bytes) out += ALPHABET[b & 63];
-  return out;
+/** `prefix` and the base64url form of `bytes` bytes from a CSPRNG: 4 characters (6 bits each) per 3 bytes. */
+function randomId(prefix: string, bytes: number): string {
+  const random = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
+  return prefix + btoa(String.fromCharCode(...random)).replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /**
@@ -34,12 +29,12 @@ function randomId(prefix: string, length: number): string {
  * clients at once do not collide.
  */
 export function generateDocId(): string {
-  return randomId('doc_', 16);
+  return randomId('doc_', 12);
 }
 
 /** A client-chosen id for one write, so a write resent after a reconnect is applied once. */
 export function generateMutationId(): string {
-  return randomId('m_', 12);
+  return randomId('m_', 9);
 }
 
 /** Throws `invalid` unless `value` is a revision (a non-negative integer); `name` is the field it came in. */

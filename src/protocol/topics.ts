@@ -1,6 +1,6 @@
 /** Topic patterns (`sync.session.*`) and subscription filters. */
 import { invalid } from './errors.js';
-import { type JsonPrimitive, describe, isPlainObject } from './json.js';
+import { type JsonPrimitive, describe, hasOwn, isPlainObject } from './json.js';
 
 const TOPIC_RE = /^[A-Za-z0-9_*-]+(\.[A-Za-z0-9_*-]+)*$/;
 
@@ -51,7 +51,7 @@ export function filterMatches(
     let have: unknown;
     if (key === 'id') have = meta.id;
     else if (key === 'service') have = meta.service;
-    else have = data && Object.prototype.hasOwnProperty.call(data, key) ? data[key] : undefined;
+    else have = data && hasOwn(data, key) ? data[key] : undefined;
     if (have !== want) return false;
   }
   return true;
