@@ -22,13 +22,12 @@ const key = (service: string, id: string) => `${service}\u0000${id}`;
 export class DocumentCache {
   readonly #entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
   readonly #timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
+  readonly #transport: DocumentTransport;
   readonly #gcTime: number;
   readonly #retries: number;
 
-  constructor(
-    private readonly transport: DocumentTransport,
-    options: DocumentCacheOptions = {},
-  ) {
+  constructor(transport: DocumentTransport, options: DocumentCacheOptions = {}) {
+    this.#transport = transport;
     this.#gcTime = options.gcTime ?? 1000;
     this.#retries = options.updateRetries ?? 3;
     // Entries subscribe to their own events and follow the connection themselves (see
@@ -46,7 +45,7 @@ export class DocumentCache {
     const k = key(service, id);
     let found = this.#entries.get(k);
     if (!found) {
-      const entry = new DocumentEntry(service, id, this.transport, create as JsonObject | undefined, (e) => this.#idle(e));
+      const entry = new DocumentEntry(service, id, this.#transport, create as JsonObject | undefined, (e) => this.#idle(e));
       found = { entry, actions: documentActions(entry, this.#retries) };
       this.#entries.set(k, found);
       this.#idle(entry); // dropped unless a reader subscribes within gcTime

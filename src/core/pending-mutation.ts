@@ -2,7 +2,7 @@
  * One local write waiting for the relay: how it changes the visible state now (optimistic) and
  * which request it sends, built against the confirmed state at the moment it goes out.
  */
-import { type Draft, enablePatches, freeze, produce, produceWithPatches } from 'immer';
+import { type Draft, enablePatches, produce, produceWithPatches } from 'immer';
 import type {
   SyncError} from '../protocol/index.js';
 import {
@@ -14,6 +14,7 @@ import {
   generateMutationId,
   mergePatch,
 } from '../protocol/index.js';
+import { freezeDeep } from '../protocol/tree.js';
 import { patchesToOps } from './patches-to-ops.js';
 import type { WithoutRid } from './requests.js';
 
@@ -68,8 +69,8 @@ export function pendingMutation(
   const { service, id } = target;
   const recipe = payload.recipe as (draft: Draft<JsonObject>) => void | JsonObject;
   // Our own copies, frozen: the caller may keep changing the objects it passed.
-  const data = payload.data && (freeze(structuredClone(payload.data), true) as JsonObject);
-  const ops = payload.ops && (freeze(structuredClone(payload.ops), true) as MutationOp[]);
+  const data = payload.data && (freezeDeep(structuredClone(payload.data)) as JsonObject);
+  const ops = payload.ops && (freezeDeep(structuredClone(payload.ops)) as MutationOp[]);
   const request = (type: MutationKind, body: { data?: JsonObject; ops?: MutationOp[] }, expectedRevision: number | undefined) =>
     ({ type, service, id, ...body, mutationId, ...(expectedRevision !== undefined && { expectedRevision }) }) as WithoutRid<ClientMessage>;
   return {
@@ -83,9 +84,9 @@ export function pendingMutation(
         : kind === 'replace'
           ? data!
           : kind === 'merge'
-            ? (freeze(mergePatch(base, data!), true) as JsonObject)
+            ? (freezeDeep(mergePatch(base, data!)) as JsonObject)
             : kind === 'mutate'
-              ? freeze(applyMutations(base, ops!), true)
+              ? freezeDeep(applyMutations(base, ops!))
               : base,
     build(base, revision) {
       if (kind !== 'update') return request(kind, { ...(data && { data }), ...(ops && { ops }) }, payload.expectedRevision);

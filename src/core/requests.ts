@@ -37,11 +37,13 @@ export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
 export class RequestTracker {
   #nextRid = 1;
   readonly #pending = new Map<number, Pending>();
+  readonly #connection: Connection;
+  readonly #timeoutMs: number;
 
-  constructor(
-    private readonly connection: Connection,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(connection: Connection, timeoutMs: number) {
+    this.#connection = connection;
+    this.#timeoutMs = timeoutMs;
+  }
 
   /** Sends one request; resolves with its result or rejects with a {@link SyncError}. */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
@@ -71,11 +73,11 @@ export class RequestTracker {
       if (this.#pending.get(rid) !== p) return;
       this.#pending.delete(rid);
       p.reject(
-        p.sent && this.connection.status === 'open'
-          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${this.timeoutMs} ms`)
-          : new SyncError('unavailable', `the relay could not be reached within ${this.timeoutMs} ms (${p.type})`),
+        p.sent && this.#connection.status === 'open'
+          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${this.#timeoutMs} ms`)
+          : new SyncError('unavailable', `the relay could not be reached within ${this.#timeoutMs} ms (${p.type})`),
       );
-    }, this.timeoutMs);
+    }, this.#timeoutMs);
   }
 
   /** Sends again every request not yet answered (after a reconnect), oldest first. */
@@ -89,14 +91,14 @@ export class RequestTracker {
    * sent, it would only close the socket, and the resend after reconnecting would do it again.
    */
   #transmit(rid: number, p: Pending): void {
-    const max = this.connection.limits?.maxFrameBytes;
+    const max = this.#connection.limits?.maxFrameBytes;
     if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
       this.#pending.delete(rid);
       clearTimeout(p.timer);
       p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
       return;
     }
-    const sent = this.connection.send(p.frame);
+    const sent = this.#connection.send(p.frame);
     p.sent ||= sent;
     if (sent && p.queueWhileOffline) this.#arm(rid, p);
   }
@@ -138,10 +140,5 @@ export class RequestTracker {
       p.reject(error);
     }
     this.#pending.clear();
-  }
-
-  /** Number of requests waiting for an answer. */
-  get size(): number {
-    return this.#pending.size;
   }
 }

@@ -2,12 +2,12 @@
  * Structural sharing for server snapshots: keep the previous value's references wherever the
  * new value is deep-equal, so React (and `select`) sees only what really changed.
  */
-import { freeze } from 'immer';
-import { isPlainObject } from '../protocol/index.js';
+import { type JsonObject, type JsonValue, hasOwn, isPlainObject, setOwn } from '../protocol/index.js';
+import { freezeDeep } from '../protocol/tree.js';
 
 /** `next`, but reusing every subtree of `prev` that is deep-equal to its counterpart. Frozen. */
 export function replaceEqualDeep<T>(prev: unknown, next: T): T {
-  return freeze(share(prev, next), true) as T;
+  return freezeDeep(share(prev, next)) as T;
 }
 
 function share(prev: unknown, next: unknown): unknown {
@@ -25,12 +25,12 @@ function share(prev: unknown, next: unknown): unknown {
     const prevKeys = Object.keys(prev);
     const nextKeys = Object.keys(next);
     let same = prevKeys.length === nextKeys.length;
-    const out: Record<string, unknown> = {};
+    const out: JsonObject = {};
     for (const key of nextKeys) {
-      const had = Object.prototype.hasOwnProperty.call(prev, key);
-      const shared = share(had ? prev[key] : undefined, next[key]);
+      const had = hasOwn(prev, key);
+      const shared = share(had ? prev[key] : undefined, next[key]) as JsonValue;
       if (!had || shared !== prev[key]) same = false;
-      Object.defineProperty(out, key, { value: shared, enumerable: true, writable: true, configurable: true });
+      setOwn(out, key, shared);
     }
     return same ? prev : out;
   }

@@ -5,7 +5,7 @@ import type { DocumentActions } from '../core/document-actions.js';
 import type { DocumentEntry, DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
-import { type EventFilter, type ReturnMode, SyncError, type SyncEvent } from '../protocol/index.js';
+import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, asSyncError } from '../protocol/index.js';
 import { useRealtimeContext } from './context.js';
 
 /** The client of the nearest {@link RealtimeProvider}. */
@@ -75,7 +75,7 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
     try {
       return cache.document<T>(service, id, create);
     } catch (err) {
-      return refused<T>(err instanceof SyncError ? err : new SyncError('invalid', String(err)));
+      return refused<T>(asSyncError(err, 'invalid'));
     }
   }, [cache, service, id]);
   // (create is read only when the entry is made, so it is not a dependency)

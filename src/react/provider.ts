@@ -1,5 +1,5 @@
 /** RealtimeProvider: gives hooks below it a client (yours, or one it owns) and a document cache. */
-import { type ReactNode, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, createElement, useEffect, useMemo, useState } from 'react';
 import { type DocumentCacheOptions, documentCache } from '../core/document-cache.js';
 import { RealtimeClient, type RealtimeClientOptions } from '../core/realtime-client.js';
 import { RealtimeContext, type RealtimeContextValue } from './context.js';
@@ -31,5 +31,5 @@ export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
   }, [owned]);
   // The cache options are read once per client: the cache lives as long as the client.
   const value = useMemo<RealtimeContextValue>(() => ({ client, cache: documentCache(client, cacheOptions) }), [client]);
-  return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
+  return createElement(RealtimeContext.Provider, { value }, children);
 }
