@@ -93,7 +93,7 @@ export class Connection {
     socket.addEventListener('message', (e: MessageEvent) => {
       let message: ServerMessage;
       try {
-        message = JSON.parse(typeof e.data === 'string' ? e.data : String(e.data)) as ServerMessage;
+        message = JSON.parse(String(e.data)) as ServerMessage;
       } catch {
         return; // not ours to crash on; the relay only sends JSON
       }

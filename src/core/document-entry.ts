@@ -11,7 +11,7 @@ import {
   type JsonObject,
   type SyncDocument,
   type SyncEvent,
-  SyncError,
+  type SyncError,
   applyDiff,
   asSyncError,
 } from '../protocol/index.js';
@@ -300,8 +300,9 @@ export class DocumentEntry {
 
   /** Adds a local write: visible at once, sent when its turn comes. */
   enqueue(p: PendingMutation): void {
+    // (#setFailure sets the error with either status.)
     if (!this.#confirmed && (this.#status === 'not-found' || this.#status === 'error')) {
-      p.reject(this.#error ?? new SyncError('not_found', `document ${this.service}/${this.id} not found`));
+      p.reject(this.#error!);
       return;
     }
     this.#queue.push(p);

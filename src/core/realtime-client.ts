@@ -19,7 +19,7 @@ import { Connection, type ConnectionStatus, type WebSocketClass } from './connec
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type RequestOptions, RequestTracker, type WithoutRid } from './requests.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
-import { SyncClient } from './sync-client.js';
+import { SyncClient, attempt } from './sync-client.js';
 import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 
 /** Options of {@link RealtimeClient}. */
@@ -199,14 +199,12 @@ export class RealtimeClient {
 
   /** The changes to a document after revision `since`, or its snapshot if they are gone. */
   catchUp(service: string, id: string, since: number): Promise<CatchUpResult> {
-    try {
+    return attempt(() => {
       assertService(service);
       assertDocId(id);
       assertRevision(since, 'since');
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.request({ type: 'catchup', service, id, since }) as Promise<CatchUpResult>;
+      return this.request({ type: 'catchup', service, id, since }) as Promise<CatchUpResult>;
+    });
   }
 
   /** Drops the socket and reconnects at once; calls in flight are resent. */

@@ -105,10 +105,10 @@ export class RequestTracker {
 
   /** Settles the request an answer is for; answers for unknown rids are ignored. */
   settle(message: ResultMessage | ErrorMessage): void {
-    if (message.rid === null) return;
-    const p = this.#pending.get(message.rid);
+    const rid = message.rid as number; // (a rid of null matches nothing)
+    const p = this.#pending.get(rid);
     if (!p) return;
-    this.#pending.delete(message.rid);
+    this.#pending.delete(rid);
     clearTimeout(p.timer);
     if (message.type === 'result') p.resolve(message.result);
     else p.reject(SyncError.from(message.error));

@@ -53,19 +53,13 @@ export class TreeEditor {
     for (let i = 0; i < segments.length - 1; i++) {
       const key = segments[i]!;
       let child = readChild(current, key);
-      if (child === undefined) {
-        if (!create) return undefined;
-        if (Array.isArray(current)) throw invalid(`${formatPath(segments.slice(0, i + 1))} is not an element of the array`);
-        child = {};
-        this.#fresh.add(child);
-        this.#created.push(child);
-      } else if (!isContainer(child)) {
-        if (!create) return undefined;
-        throw invalid(`cannot reach ${formatPath(segments)}: ${formatPath(segments.slice(0, i + 1))} is ${describe(child)}`);
-      } else {
-        child = this.#own(child);
-      }
-      writeChild(current, key, child, segments.slice(0, i + 1));
+      if (isContainer(child)) child = this.#own(child);
+      else if (!create) return undefined;
+      else if (child !== undefined) throw invalid(`cannot reach ${formatPath(segments)}: ${formatPath(segments.slice(0, i + 1))} is ${describe(child)}`);
+      else if (Array.isArray(current)) throw invalid(`${formatPath(segments.slice(0, i + 1))} is not an element of the array`);
+      else child = this.#own({});
+      // `key` is in the container (or it is an object): writeChild cannot refuse it here.
+      writeChild(current, key, child, segments);
       current = child;
     }
     return current;
@@ -115,9 +109,7 @@ export class TreeEditor {
   writableAt(segments: readonly string[]): Container {
     const parent = this.#parentOf(segments, true)!;
     const key = segments[segments.length - 1]!;
-    const child = readChild(parent, key);
-    if (!isContainer(child)) throw invalid(`${formatPath(segments)} is ${describe(child)}`);
-    const copy = this.#own(child);
+    const copy = this.#own(readChild(parent, key) as Container);
     writeChild(parent, key, copy, segments);
     return copy;
   }

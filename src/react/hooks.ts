@@ -130,7 +130,7 @@ export function useSyncEvents(topic: string, handler: (event: SyncEvent) => void
   useEffect(() => {
     const f = JSON.parse(filterKey) as EventFilter | null;
     // The client routes to this subscription exactly its own events, in its own return mode.
-    const sub = client.subscribe({ topic, ...(f && { filter: f }), ...(returnMode && { returnMode }) }, (event) =>
+    const sub = client.subscribe({ topic, filter: f ?? undefined, returnMode }, (event) =>
       handlerRef.current(event),
     );
     return () => client.unsubscribe(sub);
