@@ -33,9 +33,8 @@ export interface ConnectionHandlers {
 /** Turns the relay's http(s) URL into the ws(s) URL to dial. */
 export function socketUrl(url: string): string {
   const u = new URL(url);
-  if (u.protocol === 'http:') u.protocol = 'ws:';
-  else if (u.protocol === 'https:') u.protocol = 'wss:';
-  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError(`relay url must be http(s) or ws(s), got ${url}`);
+  u.protocol = u.protocol.replace('http', 'ws'); // http: -> ws:, https: -> wss:
+  if (!/^wss?:$/.test(u.protocol)) throw new TypeError(`relay url must be http(s) or ws(s), got ${url}`);
   return u.toString();
 }
 

@@ -44,8 +44,10 @@ interface Confirmed {
   deleted: boolean;
 }
 
-/** One write to apply on the confirmed state: from an event (metadata and payload) or a catch-up. */
-type Change = Pick<ChangeRecord, 'revision' | 'operation' | 'mutationId'> & { diff?: ChangeRecord['diff']; data?: Record<string, unknown> };
+/** What a write did (an event's metadata, or a catch-up's change record)... */
+type ChangeMeta = Pick<ChangeRecord, 'revision' | 'operation' | 'mutationId'>;
+/** ...and what it changed (an event's payload, or the change record again). */
+type ChangeBody = { diff?: ChangeRecord['diff']; data?: Record<string, unknown> };
 
 /** What an entry asks the relay about its document. */
 type DocumentQuery = { type: 'get' } | { type: 'create'; data: JsonObject } | { type: 'catchup'; since: number };
@@ -57,8 +59,8 @@ export class DocumentEntry {
   #error: SyncError | undefined;
   readonly #queue: PendingMutation[] = [];
   #inflight: PendingMutation | undefined;
-  /** Changes that arrived ahead of the confirmed revision, by revision. */
-  readonly #early = new Map<number, Change>();
+  /** Events that arrived ahead of the confirmed revision, by revision. */
+  readonly #early = new Map<number, SyncEvent>();
   #catchingUp = false;
   #catchUpAgain = false;
   #subId: string | undefined;
@@ -203,25 +205,24 @@ export class DocumentEntry {
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
-    const change: Change = { ...event.metadata, ...event.payload };
-    const { revision } = change;
+    const { revision } = event.metadata;
     if (!this.#confirmed) {
       // Still loading, or missing: a create event brings the document into being.
-      if (change.operation === 'create' && revision === 1 && this.#status !== 'loading') {
+      if (event.metadata.operation === 'create' && revision === 1 && this.#status !== 'loading') {
         this.#confirmed = { revision: 0, data: {}, deleted: false };
       } else {
-        this.#early.set(revision, change);
+        this.#early.set(revision, event);
         return;
       }
     }
     if (revision <= this.#confirmed.revision) return; // seen already (event, ack or catch-up)
     if (revision > this.#confirmed.revision + 1) {
-      this.#early.set(revision, change);
+      this.#early.set(revision, event);
       this.#catchUp();
       return;
     }
     try {
-      this.#applyChange(change);
+      this.#applyChange(event.metadata, event.payload);
     } catch (err) {
       // A diff that does not fit our state means our state is wrong: fetch the truth instead.
       this.activity.add('catch-up', `diff of r${revision} did not apply (${asSyncError(err).message})`);
@@ -233,7 +234,7 @@ export class DocumentEntry {
   }
 
   /** Applies the change that follows the confirmed revision. */
-  #applyChange({ revision, operation, diff, data, mutationId }: Change): void {
+  #applyChange({ revision, operation, mutationId }: ChangeMeta, { diff, data }: ChangeBody): void {
     const c = this.#confirmed!;
     let next = c.data;
     if (operation !== 'delete') {
@@ -252,10 +253,10 @@ export class DocumentEntry {
   #drainEarly(): void {
     if (!this.#confirmed) return;
     for (const r of [...this.#early.keys()]) if (r <= this.#confirmed.revision) this.#early.delete(r);
-    let next: Change | undefined;
+    let next: SyncEvent | undefined;
     while ((next = this.#early.get(this.#confirmed.revision + 1))) {
-      this.#early.delete(next.revision);
-      this.#applyChange(next);
+      this.#early.delete(next.metadata.revision);
+      this.#applyChange(next.metadata, next.payload);
     }
     if (this.#early.size > 0) this.#catchUp();
   }
@@ -286,7 +287,7 @@ export class DocumentEntry {
       this.#confirm(result.revision, result.snapshot as JsonObject, result.deleted);
     } else {
       this.activity.add('catch-up', `${result.changes.length} change(s) after r${this.#confirmed!.revision}`);
-      for (const ch of result.changes) if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch);
+      for (const ch of result.changes) if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch, ch);
     }
     this.#drainEarly();
     this.#changed();
@@ -359,7 +360,7 @@ export class DocumentEntry {
     if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;
-      this.activity.add('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running on the latest state`);
+      this.activity.add('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running`);
       await this.#reach(err.revision ?? (this.#confirmed?.revision ?? 0) + 1);
       this.#inflight = undefined;
       this.#pump();

@@ -78,14 +78,14 @@ export class RealtimeClient {
 
   constructor(options: RealtimeClientOptions) {
     if (typeof options?.url !== 'string') {
-      throw new TypeError('RealtimeClient needs options with a relay url, e.g. { url: "http://localhost:8787" }');
+      throw new TypeError('RealtimeClient needs the relay url, e.g. { url: "http://localhost:8787" }');
     }
     const WebSocketImpl = (options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket) as WebSocketClass | undefined;
     if (!WebSocketImpl) {
-      throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20 pass { WebSocket } from the "ws" package');
+      throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20, pass { WebSocket } from "ws"');
     }
     const timeout = options.requestTimeout ?? 10_000;
-    if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number of milliseconds');
+    if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
     this.#connection = new Connection(
       { ...options, WebSocket: WebSocketImpl },
       {

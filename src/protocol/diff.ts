@@ -54,12 +54,14 @@ export function diffInto(before: JsonValue | undefined, after: JsonValue | undef
     setOwn(out.removed as JsonObject, path!, before);
     return;
   }
-  if ((isPlainObject(before) && isPlainObject(after)) || (Array.isArray(before) && Array.isArray(after))) {
-    // Key by key (index by index for arrays): what only `before` has is removed, what only `after` has is added.
-    const b = before as JsonObject;
-    const a = after as JsonObject;
-    for (const key of Object.keys(b)) diffInto(b[key], getOwn(a, key), childPath(path, key), out);
-    for (const key of Object.keys(a)) if (!hasOwn(b, key)) diffInto(undefined, a[key], childPath(path, key), out);
+  // Key by key, index by index: what only `before` has is removed, what only `after` has is added.
+  if (isPlainObject(before) && isPlainObject(after)) {
+    for (const key of Object.keys(before)) diffInto(before[key], getOwn(after, key), childPath(path, key), out);
+    for (const key of Object.keys(after)) if (!hasOwn(before, key)) diffInto(undefined, after[key], childPath(path, key), out);
+    return;
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    for (let i = 0; i < Math.max(before.length, after.length); i++) diffInto(before[i], after[i], childPath(path, i), out);
     return;
   }
   // A scalar changed, or the type did.

@@ -39,9 +39,9 @@ const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnPro
  */
 export function assertJsonValue(value: unknown, maxDepth: number, where: string, startDepth = 1): asserts value is JsonValue {
   // An explicit stack keeps hostile, very deep input from overflowing the call stack.
-  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: startDepth, path: where }];
+  const stack: Array<[v: unknown, depth: number, path: string]> = [[value, startDepth, where]];
   while (stack.length > 0) {
-    const { v, depth, path } = stack.pop()!;
+    const [v, depth, path] = stack.pop()!;
     switch (typeof v) {
       case 'string':
       case 'boolean':
@@ -55,14 +55,14 @@ export function assertJsonValue(value: unknown, maxDepth: number, where: string,
         throw invalid(`${path} is not JSON (found ${typeof v})`);
     }
     if (v === null) continue;
-    if (depth > maxDepth) throw invalid(`${path} nests deeper than the limit of ${maxDepth} levels`);
+    if (depth > maxDepth) throw invalid(`${path} nests deeper than ${maxDepth} levels`);
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) stack.push({ v: v[i], depth: depth + 1, path: `${path}[${i}]` });
+      for (let i = 0; i < v.length; i++) stack.push([v[i], depth + 1, `${path}[${i}]`]);
       continue;
     }
     if (!isPlainObject(v)) throw invalid(`${path} is not a plain JSON object`);
     if (hasOwn(v, '__proto__')) throw invalid(`${path} has a "__proto__" key, which is refused`);
-    for (const key of Object.keys(v)) stack.push({ v: v[key], depth: depth + 1, path: `${path}.${key}` });
+    for (const key of Object.keys(v)) stack.push([v[key], depth + 1, `${path}.${key}`]);
   }
 }
 

@@ -72,7 +72,7 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
   if (odd !== undefined) {
     throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; keys with a backslash, both kinds of quote or leading whitespace cannot be used in paths (use merge or replace)`);
   }
-  if (segments.length > maxDepth) throw invalid(`${where}.path ${JSON.stringify(path)} nests deeper than the limit of ${maxDepth} levels`);
+  if (segments.length > maxDepth) throw invalid(`${where}.path ${JSON.stringify(path)} nests deeper than ${maxDepth} levels`);
   switch (op) {
     case 'remove':
       return { op, path };
