@@ -1,9 +1,22 @@
 /**
- * The socket to the relay as an explicit state machine over partysocket's reconnecting socket.
- * Internal states map onto the small public {@link ConnectionStatus}.
+ * The connection to the relay: partysocket's reconnecting socket as an explicit state machine
+ * (its states map onto the small public {@link ConnectionStatus}), and the requests in flight
+ * over it.
+ *
+ * Each request gets a `rid`; it is sent when the connection is open and sent again after every
+ * reconnect until answered. That is safe because reads are idempotent and every write carries a
+ * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
+ * the relay was never reachable meanwhile, `timeout` otherwise.
  */
 import ReconnectingWebSocket from 'partysocket/ws';
-import type { RelayLimits, ServerMessage } from '../protocol/index.js';
+import {
+  type ClientMessage,
+  type ErrorMessage,
+  type RelayLimits,
+  type ResultMessage,
+  type ServerMessage,
+  SyncError,
+} from '../protocol/index.js';
 
 /** The connection as users see it. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -18,17 +31,45 @@ export interface ConnectionOptions {
   /** Reconnect after a drop (default `true`). */
   reconnection?: boolean;
   WebSocket: WebSocketClass;
+  /** How long a request waits, in ms. */
+  requestTimeout: number;
 }
 
 /** What the connection tells its owner. */
 export interface ConnectionHandlers {
   /** The status changed. */
   status(status: ConnectionStatus): void;
-  /** The socket is open and the relay has said hello: resubscribe and resend. */
+  /** The socket is open and the relay has said hello: resubscribe (requests not answered yet are resent next). */
   ready(): void;
-  /** A message from the relay other than its welcome. */
+  /** A message from the relay that is not its welcome nor the answer to a request: an event, or an error without a rid. */
   message(message: ServerMessage): void;
 }
+
+/** How one request waits. */
+export interface RequestOptions {
+  /** Time the answer from when the frame goes out (not from the call), so offline writes wait. */
+  queueWhileOffline?: boolean;
+  /**
+   * Send again after a reconnect (default true). Subscribe and unsubscribe say false: after a
+   * reconnect the client rebuilds subscriptions from its own list, so an old frame must not
+   * come back (it could revive a subscription dropped meanwhile).
+   */
+  resend?: boolean;
+}
+
+type Pending = {
+  frame: string;
+  type: string;
+  queueWhileOffline: boolean;
+  resend: boolean;
+  resolve: (result: ResultMessage['result']) => void;
+  reject: (err: SyncError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  sent: boolean;
+};
+
+/** Distributes `Omit` over a union, so each message kind keeps its own fields. */
+export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
 
 /** Turns the relay's http(s) URL into the ws(s) URL to dial. */
 export function socketUrl(url: string): string {
@@ -48,7 +89,9 @@ export class Connection {
   /** The relay has welcomed this socket: frames may go out. */
   #ready = false;
   /** What the relay announced in its last welcome. */
-  limits: RelayLimits | undefined;
+  #limits: RelayLimits | undefined;
+  #nextRid = 1;
+  readonly #pending = new Map<number, Pending>();
 
   constructor(options: ConnectionOptions, on: ConnectionHandlers) {
     this.#options = options;
@@ -62,6 +105,7 @@ export class Connection {
   #setState(next: ConnectionStatus): void {
     if (next === this.#state) return;
     this.#state = next;
+    if (next !== 'open') this.#connectionLost();
     this.#on.status(next);
   }
 
@@ -98,14 +142,18 @@ export class Connection {
       }
       if (message.type === 'welcome') {
         this.#everOpened = true;
-        this.limits = message.limits;
+        this.#limits = message.limits;
         this.#ready = true;
         // Resubscribe and resend first, so 'open' listeners (catch-up) run after them.
         this.#on.ready();
+        // Subscribe frames are made afresh from the client's list on every connect, not resent.
+        for (const [rid, p] of this.#pending) if (p.resend) this.#transmit(rid, p);
         this.#setState('open');
-        return;
+      } else if (message.type === 'result' || (message.type === 'error' && message.rid !== null)) {
+        this.#settle(message);
+      } else {
+        this.#on.message(message);
       }
-      this.#on.message(message);
     });
     socket.addEventListener('close', () => {
       if (this.#socket !== socket) return;
@@ -114,12 +162,6 @@ export class Connection {
       this.#setState(willRetry ? 'reconnecting' : 'closed');
       if (!willRetry) this.#socket = undefined;
     });
-  }
-  /** Sends a frame when open; answers whether it went out. */
-  send(frame: string): boolean {
-    if (!this.#ready || !this.#socket || this.#socket.readyState !== 1) return false;
-    this.#socket.send(frame);
-    return true;
   }
 
   /** Drops the socket now and lets the reconnect logic dial again (tests, "go offline"). */
@@ -134,5 +176,102 @@ export class Connection {
     this.#ready = false;
     socket?.close(1000, 'client closed');
     this.#setState('closed');
+  }
+
+  /** Sends one request; resolves with its result or rejects with a {@link SyncError}. */
+  request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
+    const rid = this.#nextRid++;
+    const frame = JSON.stringify({ ...message, rid });
+    return new Promise((resolve, reject) => {
+      const entry: Pending = {
+        frame,
+        type: message.type,
+        queueWhileOffline: options.queueWhileOffline ?? false,
+        resend: options.resend ?? true,
+        resolve,
+        reject,
+        timer: undefined,
+        sent: false,
+      };
+      this.#pending.set(rid, entry);
+      if (!entry.queueWhileOffline) this.#arm(rid, entry);
+      this.#transmit(rid, entry);
+    });
+  }
+
+  /** (Re)starts the answer timer of one request. */
+  #arm(rid: number, p: Pending): void {
+    clearTimeout(p.timer);
+    const ms = this.#options.requestTimeout;
+    p.timer = setTimeout(() => {
+      if (this.#pending.get(rid) !== p) return;
+      this.#pending.delete(rid);
+      p.reject(
+        p.sent && this.#state === 'open'
+          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${ms} ms`)
+          : new SyncError('unavailable', `the relay could not be reached within ${ms} ms (${p.type})`),
+      );
+    }, ms);
+  }
+
+  /** Takes a request out of those in flight and stops its timer. */
+  #drop(rid: number, p: Pending): void {
+    this.#pending.delete(rid);
+    clearTimeout(p.timer);
+  }
+
+  /**
+   * Sends when the relay has welcomed the socket. A frame over the relay's announced limit fails
+   * here with `too_large`: sent, it would only close the socket, and the resend after
+   * reconnecting would do it again.
+   */
+  #transmit(rid: number, p: Pending): void {
+    const max = this.#limits?.maxFrameBytes;
+    if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
+      this.#drop(rid, p);
+      p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
+      return;
+    }
+    const socket = this.#socket;
+    const sent = this.#ready && socket?.readyState === 1;
+    if (sent) socket!.send(p.frame);
+    p.sent ||= sent;
+    if (sent && p.queueWhileOffline) this.#arm(rid, p);
+  }
+
+  /** Settles the request an answer is for; answers for unknown rids are ignored. */
+  #settle(message: ResultMessage | ErrorMessage): void {
+    const rid = message.rid!;
+    const p = this.#pending.get(rid);
+    if (!p) return;
+    this.#drop(rid, p);
+    if (message.type === 'result') p.resolve(message.result);
+    else p.reject(SyncError.from(message.error));
+  }
+
+  /**
+   * The connection dropped: requests that are not resent end now (answered `null`: what they
+   * did is redone from the client's own state), and offline-queued requests stop their timers
+   * until they are resent.
+   */
+  #connectionLost(): void {
+    for (const [rid, p] of this.#pending) {
+      if (!p.resend) {
+        this.#drop(rid, p);
+        p.resolve(null);
+      } else if (p.queueWhileOffline) {
+        clearTimeout(p.timer);
+        p.timer = undefined;
+      }
+    }
+  }
+
+  /** Fails every request in flight (the client was closed). */
+  failAll(error: SyncError): void {
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+    this.#pending.clear();
   }
 }

@@ -18,7 +18,7 @@ import {
 import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
 import { type PendingMutation } from './pending-mutation.js';
-import type { RequestOptions } from './requests.js';
+import type { RequestOptions } from './connection.js';
 import { replaceEqualDeep } from './structural-sharing.js';
 
 /** Where a document stands, as hooks show it. */

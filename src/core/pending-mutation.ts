@@ -16,7 +16,7 @@ import {
 } from '../protocol/index.js';
 import { freezeDeep } from '../protocol/tree.js';
 import { patchesToOps } from './patches-to-ops.js';
-import type { WithoutRid } from './requests.js';
+import type { WithoutRid } from './connection.js';
 
 enablePatches();
 

@@ -15,9 +15,8 @@ import {
   assertTopic,
   invalid,
 } from '../protocol/index.js';
-import { Connection, type ConnectionStatus, type WebSocketClass } from './connection.js';
+import { Connection, type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
-import { type RequestOptions, RequestTracker, type WithoutRid } from './requests.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient, attempt } from './sync-client.js';
 import type { ClientMessage, ResultMessage } from '../protocol/index.js';
@@ -68,7 +67,6 @@ export class RealtimeClient {
   /** Create, read, update and delete documents. */
   readonly sync: SyncClient;
   readonly #connection: Connection;
-  readonly #requests: RequestTracker;
   readonly #emitter = new Emitter<ClientEvents>();
   readonly #subscriptions = new Map<string, ClientSubscription>();
   #nextSub = 1;
@@ -87,25 +85,19 @@ export class RealtimeClient {
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
     this.#connection = new Connection(
-      { ...options, WebSocket: WebSocketImpl },
+      { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout },
       {
-        status: (status) => {
-          if (status !== 'open') this.#requests.connectionLost();
-          this.#emitter.emit('status', status);
-        },
+        status: (status) => this.#emitter.emit('status', status),
         ready: () => {
           // Subscriptions first, so no event of a resent write is missed.
           for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
-          this.#requests.resendAll();
         },
         message: (message) => {
           if (message.type === 'event') this.#dispatch(message.event);
-          else if (message.type === 'error' && message.rid === null) this.#emitter.emit('error', SyncError.from(message.error));
-          else if (message.type === 'result' || message.type === 'error') this.#requests.settle(message);
+          else if (message.type === 'error') this.#emitter.emit('error', SyncError.from(message.error));
         },
       },
     );
-    this.#requests = new RequestTracker(this.#connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
     if (options.autoConnect ?? true) this.#connection.open();
   }
@@ -130,7 +122,7 @@ export class RealtimeClient {
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     if (this.#closed) return Promise.reject(closedError());
     if (!options.queueWhileOffline && !this.#offline) this.#connection.open();
-    return this.#requests.request(message, options);
+    return this.#connection.request(message, options);
   }
 
   /**
@@ -174,7 +166,7 @@ export class RealtimeClient {
   #sendSubscribe(sub: string, s: ClientSubscription): void {
     const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic, returnMode: wireMode(s) };
     if (s.filter) message.filter = s.filter;
-    this.#requests.request(message, { resend: false }).catch((err: SyncError) => {
+    this.#connection.request(message, { resend: false }).catch((err: SyncError) => {
       if (this.#subscriptions.has(sub)) this.#emitter.emit('error', err);
     });
   }
@@ -182,7 +174,7 @@ export class RealtimeClient {
   /** Ends a subscription; unknown ids are ignored. */
   unsubscribe(subId: string): void {
     if (!this.#subscriptions.delete(subId)) return;
-    if (this.#connection.status === 'open') this.#requests.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
+    if (this.#connection.status === 'open') this.#connection.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
   }
 
   /**
@@ -227,6 +219,6 @@ export class RealtimeClient {
     this.#closed = true;
     this.#subscriptions.clear();
     this.#connection.close();
-    this.#requests.failAll(closedError());
+    this.#connection.failAll(closedError());
   }
 }

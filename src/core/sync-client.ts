@@ -19,7 +19,7 @@ import {
   generateMutationId,
   normalizeMutations,
 } from '../protocol/index.js';
-import type { WithoutRid } from './requests.js';
+import type { WithoutRid } from './connection.js';
 import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 
 /** Sends one request (supplied by the client). */

@@ -26,12 +26,12 @@ export const DEFAULT_LIMITS: Readonly<DocumentLimits> = { maxDocumentBytes: 256 
 
 /** True for `{}`-style objects (not arrays, not class instances). */
 export function isPlainObject(value: unknown): value is JsonObject {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value); // an array's is Array.prototype
   return proto === Object.prototype || proto === null;
 }
 
-const hasOwn = (obj: object, key: string): boolean => Object.prototype.hasOwnProperty.call(obj, key);
+const hasOwn: (obj: object, key: string) => boolean = Object.hasOwn;
 
 /**
  * Checks that `value` is JSON all the way down, with no `__proto__` key and at most `maxDepth`

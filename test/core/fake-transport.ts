@@ -7,7 +7,7 @@
  */
 import type { ConnectionStatus, RealtimeClient, SubscribeOptions, SyncEvent } from '../../src/index.js';
 import { type ClientMessage, type ResultMessage, SyncError, filterMatches, topicMatches } from '../../src/protocol/index.js';
-import type { RequestOptions, WithoutRid } from '../../src/core/requests.js';
+import type { RequestOptions, WithoutRid } from '../../src/core/connection.js';
 import type { DocumentTransport } from '../../src/core/document-transport.js';
 import { type DocumentRequest, isDocumentRequest, runDocumentRequest } from '../../server/operations.js';
 import { EventFrames } from '../../server/topics.js';
