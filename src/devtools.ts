@@ -4,6 +4,6 @@
  * `syncdoc/react`.
  * @packageDocumentation
  */
-export { SyncDevtools } from './react/devtools.js';
+export { SyncDevtools, describeActivity } from './react/devtools.js';
 export type { SyncDevtoolsProps } from './react/devtools.js';
 export type { Activity } from './core/activity-log.js';

@@ -225,7 +225,7 @@ export class DocumentEntry {
       this.#applyChange(event.metadata, event.payload);
     } catch (err) {
       // A diff that does not fit our state means our state is wrong: fetch the truth instead.
-      this.activity.add('catch-up', `diff of r${revision} did not apply (${asSyncError(err).message})`);
+      this.activity.add('catch-up', { revision, error: asSyncError(err).message });
       this.#catchUp();
       return;
     }
@@ -245,7 +245,7 @@ export class DocumentEntry {
       else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
     }
     this.#setConfirmed(revision, next, operation === 'delete');
-    this.activity.add('event', `r${revision} ${operation}${mutationId ? ` (${mutationId})` : ''}`);
+    this.activity.add('event', { revision, operation, mutationId });
     // Our own write came back as an event: it is now part of the confirmed state.
     if (mutationId) this.#dequeue(this.#queue.find((p) => p.mutationId === mutationId));
   }
@@ -271,7 +271,7 @@ export class DocumentEntry {
     this.#catchingUp = true;
     this.#ask({ type: 'catchup', since: this.#confirmed.revision })
       .then((result) => this.#applyCatchUp(result as CatchUpResult))
-      .catch((err: unknown) => this.activity.add('catch-up', `failed: ${asSyncError(err).message}`))
+      .catch((err: unknown) => this.activity.add('catch-up', { error: asSyncError(err).message }))
       .finally(() => {
         this.#catchingUp = false;
         if (this.#catchUpAgain) {
@@ -283,10 +283,10 @@ export class DocumentEntry {
 
   #applyCatchUp(result: CatchUpResult): void {
     if ('snapshot' in result) {
-      this.activity.add('catch-up', `snapshot at r${result.revision}`);
+      this.activity.add('catch-up', { revision: result.revision });
       this.#confirm(result.revision, result.snapshot as JsonObject, result.deleted);
     } else {
-      this.activity.add('catch-up', `${result.changes.length} change(s) after r${this.#confirmed!.revision}`);
+      this.activity.add('catch-up', { changes: result.changes.length, since: this.#confirmed!.revision });
       for (const ch of result.changes) if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch, ch);
     }
     this.#drainEarly();
@@ -350,7 +350,7 @@ export class DocumentEntry {
     if (doc) this.#confirm(doc.revision, doc.data as JsonObject, false);
     // A delete answers no document; it is deleted now, even if its event comes later.
     else if (p.kind === 'delete' && this.#confirmed) this.#confirmed = { ...this.#confirmed, deleted: true };
-    this.activity.add('ack', `${p.kind} ${p.mutationId}${doc ? ` -> r${doc.revision}` : ''}`);
+    this.activity.add('ack', { write: p.kind, mutationId: p.mutationId, revision: doc?.revision });
     p.resolve(doc ?? undefined);
     this.#changed();
     this.#pump();
@@ -360,7 +360,7 @@ export class DocumentEntry {
     if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;
-      this.activity.add('retry', `${p.kind} ${p.mutationId}: conflict at r${err.revision ?? '?'}, re-running`);
+      this.activity.add('retry', { write: p.kind, mutationId: p.mutationId, revision: err.revision });
       await this.#reach(err.revision ?? (this.#confirmed?.revision ?? 0) + 1);
       this.#inflight = undefined;
       this.#pump();
@@ -386,7 +386,7 @@ export class DocumentEntry {
 
   #rollback(p: PendingMutation, err: SyncError): void {
     this.#dequeue(p);
-    this.activity.add('rollback', `${p.kind} ${p.mutationId}: ${err.code}`);
+    this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: err.code });
     p.reject(err);
     this.#changed();
   }

@@ -4,6 +4,7 @@
  * Drop it next to a component while developing; it reads the same cache entry as the hooks.
  */
 import { type CSSProperties, type ReactNode, useSyncExternalStore } from 'react';
+import type { Activity } from '../core/activity-log.js';
 import { useConnectionStatus } from './hooks.js';
 import { useRealtimeContext } from './context.js';
 
@@ -28,6 +29,25 @@ const box: CSSProperties = {
   minWidth: 260,
 };
 const COLORS: Record<string, string> = { event: '#93c5fd', ack: '#86efac', retry: '#fdba74', rollback: '#fca5a5', 'catch-up': '#fcd34d' };
+
+/** One activity line in words, e.g. `update m_x: conflict at r7, re-running on the latest state`. */
+export function describeActivity(a: Activity): string {
+  const write = `${a.write} ${a.mutationId}`;
+  switch (a.kind) {
+    case 'event':
+      return `r${a.revision} ${a.operation}${a.mutationId ? ` (${a.mutationId})` : ''}`;
+    case 'ack':
+      return `${write}${a.revision === undefined ? '' : ` -> r${a.revision}`}`;
+    case 'retry':
+      return `${write}: conflict at r${a.revision ?? '?'}, re-running on the latest state`;
+    case 'rollback':
+      return `${write}: ${a.error}`;
+    default:
+      if (a.changes !== undefined) return `${a.changes} change(s) after r${a.since}`;
+      if (a.error === undefined) return `snapshot at r${a.revision}`;
+      return a.revision === undefined ? `failed: ${a.error}` : `diff of r${a.revision} did not apply (${a.error})`;
+  }
+}
 
 /** The devtools panel for one document. */
 export function SyncDevtools({ service, id, lines = 8, style }: SyncDevtoolsProps): ReactNode {
@@ -63,7 +83,7 @@ export function SyncDevtools({ service, id, lines = 8, style }: SyncDevtoolsProp
         {recent.length === 0 && <li style={{ opacity: 0.6 }}>nothing yet</li>}
         {recent.map((a, i) => (
           <li key={`${a.at}-${i}`} style={{ color: COLORS[a.kind] }}>
-            {a.kind}: {a.detail}
+            {a.kind}: {describeActivity(a)}
           </li>
         ))}
       </ul>
