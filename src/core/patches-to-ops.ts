@@ -23,8 +23,7 @@ export function patchesToOps(patches: readonly Patch[], base: JsonObject, next: 
       continue;
     }
     const p = formatPath(path);
-    if (patch.op === 'remove') ops.push({ op: 'remove', path: p });
-    else ops.push({ op: 'set', path: p, value: valueAt(next, path) as JsonValue });
+    ops.push(patch.op === 'remove' ? { op: 'remove', path: p } : { op: 'set', path: p, value: valueAt(next, path) as JsonValue });
   }
   const out: MutationOp[] = [];
   for (const [p, arrayPath] of wholeArrays) {

@@ -51,12 +51,7 @@ export function wants(s: ClientSubscription, event: SyncEvent): boolean {
 
 /** The union of the return modes of the subscriptions an event matched. */
 export function unionMode(subs: readonly ClientSubscription[]): ReturnMode {
-  let full = false;
-  let diff = false;
-  for (const s of subs) {
-    const mode = s.returnMode ?? 'full';
-    full ||= mode !== 'diff';
-    diff ||= mode !== 'full';
-  }
-  return full && diff ? 'both' : diff ? 'diff' : 'full';
+  const modes = subs.map((s) => s.returnMode ?? 'full');
+  // Unless some want both, or some full and some diff, they all want the same.
+  return modes.includes('both') || (modes.includes('full') && modes.includes('diff')) ? 'both' : modes[0]!;
 }
