@@ -127,10 +127,10 @@ export class Connection {
       maxRetries: reconnection ? Infinity : 0,
       // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
       minReconnectionDelay: 200 + Math.random() * 800,
-      maxReconnectionDelay: 10_000,
       reconnectionDelayGrowFactor: 1.5,
       connectionTimeout: 5000,
-      maxEnqueuedMessages: 0,
+      // Left at partysocket's defaults: maxReconnectionDelay (10 s), and maxEnqueuedMessages,
+      // which never matters: frames go out only while the socket is open (#transmit).
     });
     this.#socket = socket;
     socket.addEventListener('message', (e: MessageEvent) => {
