@@ -18,10 +18,16 @@ export interface DocumentCacheOptions {
 
 const key = (service: string, id: string) => `${service}\u0000${id}`;
 
+/** One cached document: its entry, its write methods, and the timer that releases it when idle. */
+interface Slot {
+  entry: DocumentEntry;
+  actions: DocumentActions<unknown>;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** Documents of one connection. */
 export class DocumentCache {
-  readonly #entries = new Map<string, { entry: DocumentEntry; actions: DocumentActions<unknown> }>();
-  readonly #timers = new Map<DocumentEntry, ReturnType<typeof setTimeout>>();
+  readonly #entries = new Map<string, Slot>();
   readonly #transport: DocumentTransport;
   readonly #gcTime: number;
   readonly #retries: number;
@@ -44,17 +50,14 @@ export class DocumentCache {
     if (create !== undefined) assertDocumentData(create, DEFAULT_LIMITS, 'create');
     const k = key(service, id);
     let found = this.#entries.get(k);
-    if (!found) {
-      const entry = new DocumentEntry(service, id, this.#transport, create as JsonObject | undefined, (e) => this.#idle(e));
-      found = { entry, actions: documentActions(entry, this.#retries) };
-      this.#entries.set(k, found);
-      this.#idle(entry); // dropped unless a reader subscribes within gcTime
-      return found as { entry: DocumentEntry; actions: DocumentActions<T> };
-    }
-    const timer = this.#timers.get(found.entry);
-    if (timer) {
-      clearTimeout(timer);
-      this.#timers.delete(found.entry);
+    if (found) {
+      clearTimeout(found.timer);
+      found.timer = undefined;
+    } else {
+      const entry = new DocumentEntry(service, id, this.#transport, create as JsonObject | undefined, () => this.#idle(k, slot));
+      const slot: Slot = { entry, actions: documentActions(entry, this.#retries) };
+      this.#entries.set(k, (found = slot));
+      this.#idle(k, slot); // dropped unless a reader subscribes within gcTime
     }
     return found as { entry: DocumentEntry; actions: DocumentActions<T> };
   }
@@ -64,19 +67,14 @@ export class DocumentCache {
     return this.#entries.size;
   }
 
-  #idle(entry: DocumentEntry): void {
-    if (this.#timers.has(entry)) return;
-    this.#timers.set(
-      entry,
-      setTimeout(() => {
-        this.#timers.delete(entry);
-        if (!entry.idle) return; // a reader came back, or writes are still pending (checked again when they settle)
-        entry.dispose();
-        // Only our own slot: a newer entry for the same document may hold it by now.
-        const k = key(entry.service, entry.id);
-        if (this.#entries.get(k)?.entry === entry) this.#entries.delete(k);
-      }, this.#gcTime),
-    );
+  #idle(k: string, slot: Slot): void {
+    slot.timer ??= setTimeout(() => {
+      slot.timer = undefined;
+      if (!slot.entry.idle) return; // a reader came back, or writes are still pending (checked again when they settle)
+      slot.entry.dispose();
+      // Only our own slot: a newer entry for the same document may hold it by now.
+      if (this.#entries.get(k) === slot) this.#entries.delete(k);
+    }, this.#gcTime);
   }
 }
 
