@@ -9,7 +9,7 @@ import { WRITE_SCRIPT, writeScriptArgs } from '../../server/store/redis.js';
 import { DEFAULT_STORE_SETTINGS } from '../../server/store/types.js';
 import { tell } from '../support/processes.js';
 
-const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true });
+const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: false });
 const sha = (await redis.script('LOAD', WRITE_SCRIPT)) as string;
 const setup = { prefix: process.env.KEY_PREFIX ?? 'bare:', instance: 'bare', settings: DEFAULT_STORE_SETTINGS };
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });

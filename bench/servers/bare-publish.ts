@@ -7,7 +7,7 @@ import { broadcastServer } from '../support/broadcast-server.js';
 import { tell } from '../support/processes.js';
 
 const channel = `bare-latency:${process.pid}`;
-const pub = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: true });
+const pub = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: false });
 const sub = new Redis(process.env.REDIS_URL!);
 const { url, subscribers } = await broadcastServer((raw, publisher) => {
   void pub.publish(channel, raw as Buffer).then(() => publisher.send('{"type":"result"}'));
