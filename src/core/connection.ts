@@ -9,6 +9,7 @@
  * the relay was never reachable meanwhile, `timeout` otherwise.
  */
 import ReconnectingWebSocket from 'partysocket/ws';
+import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
 import {
   type ClientMessage,
   type ErrorMessage,
@@ -134,11 +135,15 @@ export class Connection {
     });
     this.#socket = socket;
     socket.addEventListener('message', (e: MessageEvent) => {
-      let message: ServerMessage;
+      let message: unknown;
       try {
-        message = JSON.parse(String(e.data)) as ServerMessage;
+        message = JSON.parse(String(e.data));
       } catch {
-        return; // not ours to crash on; the relay only sends JSON
+        // reported below, with every other malformed frame
+      }
+      if (!isServerMessage(message)) {
+        this.#on.message({ type: 'error', rid: null, error: { status: 500, code: 'internal', message: 'dropped a malformed frame from the relay' } });
+        return;
       }
       if (message.type === 'welcome') {
         this.#everOpened = true;
@@ -245,8 +250,9 @@ export class Connection {
     const p = this.#pending.get(rid);
     if (!p) return;
     this.#drop(rid, p);
-    if (message.type === 'result') p.resolve(message.result);
-    else p.reject(SyncError.from(message.error));
+    if (message.type === 'error') return p.reject(SyncError.from(message.error));
+    if (isResultOf(p.type, message.result)) p.resolve(message.result);
+    else p.reject(new SyncError('internal', `the relay answered ${p.type} with a malformed result`));
   }
 
   /**
