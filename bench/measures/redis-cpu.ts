@@ -18,6 +18,18 @@ async function usecPerCall(admin: Redis, command: string): Promise<number> {
   return Number(m[1]);
 }
 
+/** The commands the script ran, with calls per write and usec_per_call (INFO commandstats). */
+async function breakdown(admin: Redis, writes: number): Promise<string> {
+  const info = (await admin.info('commandstats')).split('\n');
+  const parts: string[] = [];
+  for (const line of info) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
+    if (!m || /^(evalsha|config|info)/.test(m[1]!)) continue;
+    parts.push(`${m[1]} ${(Number(m[2]) / writes).toFixed(2)}× ${m[3]} µs`);
+  }
+  return parts.join(', ');
+}
+
 export const redisCpu: Measure = {
   key: 'redis-cpu',
   id: 5,
@@ -42,6 +54,7 @@ export const redisCpu: Measure = {
           async () => {
             await admin.config('RESETSTAT');
             for (let i = 0; i < writes; i++) await store.merge('bench', 'cpu', { n: i }, { mutationId: uniqueMutationId() });
+            ctx.log(`    inside the script, per write: ${await breakdown(admin, writes)}`);
             return usecPerCall(admin, 'evalsha');
           },
           async () => {
