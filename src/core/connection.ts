@@ -65,8 +65,9 @@ type Pending = {
   resend: boolean;
   resolve: (result: ResultMessage['result']) => void;
   reject: (err: SyncError) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  sent: boolean;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  /** The frame went out at least once. */
+  sent?: boolean;
 };
 
 /** Distributes `Omit` over a union, so each message kind keeps its own fields. */
@@ -142,7 +143,7 @@ export class Connection {
         // reported below, with every other malformed frame
       }
       if (!isServerMessage(message)) {
-        this.#on.message({ type: 'error', rid: null, error: { status: 500, code: 'internal', message: 'dropped a malformed frame from the relay' } });
+        this.#on.message({ type: 'error', rid: null, error: new SyncError('internal', 'dropped a malformed frame from the relay') });
         return;
       }
       if (message.type === 'welcome') {
@@ -195,8 +196,6 @@ export class Connection {
         resend: options.resend ?? true,
         resolve,
         reject,
-        timer: undefined,
-        sent: false,
       };
       this.#pending.set(rid, entry);
       if (!entry.queueWhileOffline) this.#arm(rid, entry);

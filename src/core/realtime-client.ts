@@ -164,9 +164,8 @@ export class RealtimeClient {
   }
 
   #sendSubscribe(sub: string, s: ClientSubscription): void {
-    const message: WithoutRid<ClientMessage> = { type: 'subscribe', sub, topic: s.topic, returnMode: wireMode(s) };
-    if (s.filter) message.filter = s.filter;
-    this.#connection.request(message, { resend: false }).catch((err: SyncError) => {
+    // (JSON leaves out an undefined filter)
+    this.#connection.request({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
       if (this.#subscriptions.has(sub)) this.#emitter.emit('error', err);
     });
   }

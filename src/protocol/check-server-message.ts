@@ -3,10 +3,10 @@
  * the wrong shape is dropped and reported as an `internal` error, and a malformed answer fails
  * its request, instead of breaking later, deep inside a document cache.
  */
+import { isPlainObject as obj } from './json.js';
 import type { ServerMessage } from './messages.js';
 
 type Obj = Record<string, unknown>;
-const obj = (v: unknown): v is Obj => typeof v == 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown) => typeof v == 'string';
 const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
 const isDiff = (d: unknown) => obj(d) && obj(d.added) && obj(d.removed) && obj(d.changed);

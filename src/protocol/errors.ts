@@ -61,9 +61,9 @@ export class SyncError extends Error implements SyncErrorShape {
 
   /** The wire form of this error. */
   toJSON(): SyncErrorShape {
-    const shape: SyncErrorShape = { status: this.status, code: this.code, message: this.message };
-    if (this.revision !== undefined) shape.revision = this.revision;
-    return shape;
+    // (JSON leaves out an undefined revision)
+    const { status, code, message, revision } = this;
+    return { status, code, message, revision };
   }
 
   /** Rebuilds an error received from the wire. */
