@@ -66,7 +66,9 @@ export class DocumentEntry {
   #subId: string | undefined;
   readonly #listeners = new Set<() => void>();
   #snapshot: DocumentSnapshot;
-  #loadWaiters: Array<() => void> = [];
+  /** Settles {@link DocumentEntry.loaded} (once: later calls do nothing). */
+  #settleLoad!: () => void;
+  readonly #loaded = new Promise<void>((resolve) => (this.#settleLoad = resolve));
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
 
@@ -117,8 +119,7 @@ export class DocumentEntry {
 
   /** Resolves once the first load has settled (for Suspense). */
   loaded(): Promise<void> {
-    if (this.#status !== 'loading') return Promise.resolve();
-    return new Promise((resolve) => this.#loadWaiters.push(resolve));
+    return this.#loaded;
   }
 
   /** Stops syncing (after the last reader left). */
@@ -182,12 +183,6 @@ export class DocumentEntry {
     for (const p of this.#queue.splice(0)) p.reject(error);
   }
 
-  #settleLoad(): void {
-    const waiters = this.#loadWaiters;
-    this.#loadWaiters = [];
-    for (const w of waiters) w();
-  }
-
   /** Sets the confirmed state; the first load has settled. */
   #setConfirmed(revision: number, data: JsonObject, deleted: boolean): void {
     this.#confirmed = { revision, data, deleted };
@@ -205,30 +200,13 @@ export class DocumentEntry {
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
-    const { revision } = event.metadata;
-    if (!this.#confirmed) {
-      // Still loading, or missing: a create event brings the document into being.
-      if (event.metadata.operation === 'create' && revision === 1 && this.#status !== 'loading') {
-        this.#confirmed = { revision: 0, data: {}, deleted: false };
-      } else {
-        this.#early.set(revision, event);
-        return;
-      }
+    const { revision, operation } = event.metadata;
+    // Missing (not loading): a create event brings the document into being.
+    if (!this.#confirmed && operation === 'create' && revision === 1 && this.#status !== 'loading') {
+      this.#confirmed = { revision: 0, data: {}, deleted: false };
     }
-    if (revision <= this.#confirmed.revision) return; // seen already (event, ack or catch-up)
-    if (revision > this.#confirmed.revision + 1) {
-      this.#early.set(revision, event);
-      this.#catchUp();
-      return;
-    }
-    try {
-      this.#applyChange(event.metadata, event.payload);
-    } catch (err) {
-      // A diff that does not fit our state means our state is wrong: fetch the truth instead.
-      this.activity.add('catch-up', { revision, error: asSyncError(err).message });
-      this.#catchUp();
-      return;
-    }
+    // Applied when it is next in line: now, or after the load or a catch-up.
+    this.#early.set(revision, event);
     this.#drainEarly();
     this.#changed();
   }
@@ -250,13 +228,24 @@ export class DocumentEntry {
     if (mutationId) this.#dequeue(this.#queue.find((p) => p.mutationId === mutationId));
   }
 
+  /**
+   * Applies the held events that follow the confirmed revision, dropping those seen already
+   * (event, ack or catch-up). One that is missing in between means catching up.
+   */
   #drainEarly(): void {
     if (!this.#confirmed) return;
-    for (const r of [...this.#early.keys()]) if (r <= this.#confirmed.revision) this.#early.delete(r);
+    for (const r of this.#early.keys()) if (r <= this.#confirmed.revision) this.#early.delete(r);
     let next: SyncEvent | undefined;
     while ((next = this.#early.get(this.#confirmed.revision + 1))) {
-      this.#early.delete(next.metadata.revision);
-      this.#applyChange(next.metadata, next.payload);
+      const { metadata } = next;
+      this.#early.delete(metadata.revision);
+      try {
+        this.#applyChange(metadata, next.payload);
+      } catch (err) {
+        // A diff that does not fit our state means our state is wrong: fetch the truth instead.
+        this.activity.add('catch-up', { revision: metadata.revision, error: asSyncError(err).message });
+        return this.#catchUp();
+      }
     }
     if (this.#early.size > 0) this.#catchUp();
   }
