@@ -1,6 +1,13 @@
 /**
  * RealtimeClient: one connection to a relay, the Sync Client over it, and topic subscriptions
  * that survive reconnects. Framework-free; the React layer builds on it.
+ *
+ * The connection is partysocket's reconnecting socket as an explicit state machine (its states
+ * map onto the small public {@link ConnectionStatus}), with the requests in flight over it.
+ * Each request gets a `rid`; it is sent when the connection is open and sent again after every
+ * reconnect until answered. That is safe because reads are idempotent and every write carries a
+ * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
+ * the relay was never reachable meanwhile, `timeout` otherwise.
  */
 import {
   type CatchUpResult,
@@ -15,7 +22,10 @@ import {
   assertTopic,
   invalid,
 } from '../protocol/index.js';
-import { Connection, type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid } from './connection.js';
+import ReconnectingWebSocket from 'partysocket/ws';
+import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
+import type { ErrorMessage, RelayLimits } from '../protocol/index.js';
+import { type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient, attempt } from './sync-client.js';
@@ -59,6 +69,19 @@ export type RealtimeEventPayload<N extends RealtimeEventName> = N extends 'statu
 
 type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 
+/** One request in flight. */
+type Pending = {
+  frame: string;
+  type: string;
+  queueWhileOffline: boolean;
+  resend: boolean;
+  resolve: (result: ResultMessage['result']) => void;
+  reject: (err: SyncError) => void;
+  timer?: ReturnType<typeof setTimeout> | undefined;
+  /** The frame went out at least once. */
+  sent?: boolean;
+};
+
 /** What calls on a closed client fail with. */
 const closedError = () => new SyncError('unavailable', 'the client is closed');
 
@@ -66,13 +89,22 @@ const closedError = () => new SyncError('unavailable', 'the client is closed');
 export class RealtimeClient {
   /** Create, read, update and delete documents. */
   readonly sync: SyncClient;
-  readonly #connection: Connection;
   readonly #emitter = new Emitter<ClientEvents>();
   readonly #subscriptions = new Map<string, ClientSubscription>();
   #nextSub = 1;
   #closed = false;
   /** disconnect() was called: stay offline until connect(), whatever is called meanwhile. */
   #offline = false;
+  readonly #options: RealtimeClientOptions & { WebSocket: WebSocketClass; requestTimeout: number };
+  #socket: ReconnectingWebSocket | undefined;
+  #state: ConnectionStatus = 'closed';
+  #everOpened = false;
+  /** The relay has welcomed this socket: frames may go out. */
+  #ready = false;
+  /** What the relay announced in its last welcome. */
+  #limits: RelayLimits | undefined;
+  #nextRid = 1;
+  readonly #pending = new Map<number, Pending>();
 
   constructor(options: RealtimeClientOptions) {
     if (typeof options?.url !== 'string') {
@@ -84,34 +116,97 @@ export class RealtimeClient {
     }
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
-    this.#connection = new Connection(
-      { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout },
-      {
-        status: (status) => this.#emitter.emit('status', status),
-        ready: () => {
-          // Subscriptions first, so no event of a resent write is missed.
-          for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
-        },
-        message: (message) => {
-          if (message.type === 'event') this.#dispatch(message.event);
-          else if (message.type === 'error') this.#emitter.emit('error', SyncError.from(message.error));
-        },
-      },
-    );
+    this.#options = { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout };
     this.sync = new SyncClient((m) => this.request(m));
-    if (options.autoConnect ?? true) this.#connection.open();
+    if (options.autoConnect ?? true) this.#open();
   }
 
   /** `connecting`, `open`, `reconnecting` or `closed`. */
   get status(): ConnectionStatus {
-    return this.#connection.status;
+    return this.#state;
   }
 
   /** Opens the connection (when created with `autoConnect: false`). */
   connect(): void {
     if (this.#closed) throw closedError();
     this.#offline = false;
-    this.#connection.open();
+    this.#open();
+  }
+
+  #setState(next: ConnectionStatus): void {
+    if (next === this.#state) return;
+    this.#state = next;
+    if (next !== 'open') this.#connectionLost();
+    this.#emitter.emit('status', next);
+  }
+
+  /** Dials the relay (no-op when already open or dialing). */
+  #open(): void {
+    if (this.#socket) return;
+    const base = socketUrl(this.#options.url);
+    const { token, reconnection = true } = this.#options;
+    const withToken = (t: string) => {
+      const u = new URL(base);
+      u.searchParams.set('token', t);
+      return u.toString();
+    };
+    // A token function is called on every (re)connect.
+    const url = token === undefined ? base : typeof token === 'string' ? withToken(token) : async () => withToken(await token());
+    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
+    const socket = new ReconnectingWebSocket(url, [], {
+      WebSocket: this.#options.WebSocket,
+      maxRetries: reconnection ? Infinity : 0,
+      // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
+      minReconnectionDelay: 200 + Math.random() * 800,
+      reconnectionDelayGrowFactor: 1.5,
+      connectionTimeout: 5000,
+      // Left at partysocket's defaults: maxReconnectionDelay (10 s), and maxEnqueuedMessages,
+      // which never matters: frames go out only while the socket is open (#transmit).
+    });
+    this.#socket = socket;
+    socket.addEventListener('message', (e: MessageEvent) => {
+      let message: unknown;
+      try {
+        message = JSON.parse(String(e.data));
+      } catch {
+        // reported below, with every other malformed frame
+      }
+      if (!isServerMessage(message)) {
+        this.#emitter.emit('error', new SyncError('internal', 'dropped a malformed frame from the relay'));
+      } else if (message.type === 'welcome') {
+        this.#everOpened = true;
+        this.#limits = message.limits;
+        this.#ready = true;
+        // Subscriptions first, so no event of a resent write is missed; then the requests not
+        // answered yet (subscribe frames are made afresh from the list, never resent); then
+        // 'open', so its listeners (catch-up) run after them.
+        for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
+        for (const [rid, p] of this.#pending) if (p.resend) this.#transmit(rid, p);
+        this.#setState('open');
+      } else if (message.type === 'event') {
+        this.#dispatch(message.event);
+      } else if (message.type === 'result' || message.rid !== null) {
+        this.#settle(message);
+      } else {
+        this.#emitter.emit('error', SyncError.from(message.error));
+      }
+    });
+    socket.addEventListener('close', () => {
+      if (this.#socket !== socket) return;
+      this.#ready = false;
+      const willRetry = reconnection && socket.shouldReconnect;
+      this.#setState(willRetry ? 'reconnecting' : 'closed');
+      if (!willRetry) this.#socket = undefined;
+    });
+  }
+
+  /** Closes the socket; it stays closed until {@link RealtimeClient.connect} or a call opens it. */
+  #closeSocket(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#ready = false;
+    socket?.close(1000, 'client closed');
+    this.#setState('closed');
   }
 
   /**
@@ -121,8 +216,95 @@ export class RealtimeClient {
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     if (this.#closed) return Promise.reject(closedError());
-    if (!options.queueWhileOffline && !this.#offline) this.#connection.open();
-    return this.#connection.request(message, options);
+    if (!options.queueWhileOffline && !this.#offline) this.#open();
+    return this.#request(message, options);
+  }
+
+  /** Sends one request as it is; resolves with its result or rejects with a {@link SyncError}. */
+  #request(message: WithoutRid<ClientMessage>, options: RequestOptions): Promise<ResultMessage['result']> {
+    const rid = this.#nextRid++;
+    const frame = JSON.stringify({ ...message, rid });
+    return new Promise((resolve, reject) => {
+      const entry: Pending = {
+        frame,
+        type: message.type,
+        queueWhileOffline: options.queueWhileOffline ?? false,
+        resend: options.resend ?? true,
+        resolve,
+        reject,
+      };
+      this.#pending.set(rid, entry);
+      if (!entry.queueWhileOffline) this.#arm(rid, entry);
+      this.#transmit(rid, entry);
+    });
+  }
+
+  /** (Re)starts the answer timer of one request. */
+  #arm(rid: number, p: Pending): void {
+    clearTimeout(p.timer);
+    const ms = this.#options.requestTimeout;
+    p.timer = setTimeout(() => {
+      if (this.#pending.get(rid) !== p) return;
+      this.#pending.delete(rid);
+      p.reject(
+        p.sent && this.#state === 'open'
+          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${ms} ms`)
+          : new SyncError('unavailable', `the relay could not be reached within ${ms} ms (${p.type})`),
+      );
+    }, ms);
+  }
+
+  /** Takes a request out of those in flight and stops its timer. */
+  #drop(rid: number, p: Pending): void {
+    this.#pending.delete(rid);
+    clearTimeout(p.timer);
+  }
+
+  /**
+   * Sends when the relay has welcomed the socket. A frame over the relay's announced limit fails
+   * here with `too_large`: sent, it would only close the socket, and the resend after
+   * reconnecting would do it again.
+   */
+  #transmit(rid: number, p: Pending): void {
+    const max = this.#limits?.maxFrameBytes;
+    if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
+      this.#drop(rid, p);
+      p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
+      return;
+    }
+    const socket = this.#socket;
+    const sent = this.#ready && socket?.readyState === 1;
+    if (sent) socket!.send(p.frame);
+    p.sent ||= sent;
+    if (sent && p.queueWhileOffline) this.#arm(rid, p);
+  }
+
+  /** Settles the request an answer is for; answers for unknown rids are ignored. */
+  #settle(message: ResultMessage | ErrorMessage): void {
+    const rid = message.rid!;
+    const p = this.#pending.get(rid);
+    if (!p) return;
+    this.#drop(rid, p);
+    if (message.type === 'error') return p.reject(SyncError.from(message.error));
+    if (isResultOf(p.type, message.result)) p.resolve(message.result);
+    else p.reject(new SyncError('internal', `the relay answered ${p.type} with a malformed result`));
+  }
+
+  /**
+   * The connection dropped: requests that are not resent end now (answered `null`: what they
+   * did is redone from the client's own state), and offline-queued requests stop their timers
+   * until they are resent.
+   */
+  #connectionLost(): void {
+    for (const [rid, p] of this.#pending) {
+      if (!p.resend) {
+        this.#drop(rid, p);
+        p.resolve(null);
+      } else if (p.queueWhileOffline) {
+        clearTimeout(p.timer);
+        p.timer = undefined;
+      }
+    }
   }
 
   /**
@@ -158,14 +340,14 @@ export class RealtimeClient {
     const { topic, filter, returnMode } = options;
     const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent };
     this.#subscriptions.set(sub, copy);
-    if (!this.#offline) this.#connection.open();
-    if (this.#connection.status === 'open') this.#sendSubscribe(sub, copy);
+    if (!this.#offline) this.#open();
+    if (this.#state === 'open') this.#sendSubscribe(sub, copy);
     return sub;
   }
 
   #sendSubscribe(sub: string, s: ClientSubscription): void {
     // (JSON leaves out an undefined filter)
-    this.#connection.request({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
+    this.#request({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
       if (this.#subscriptions.has(sub)) this.#emitter.emit('error', err);
     });
   }
@@ -173,7 +355,7 @@ export class RealtimeClient {
   /** Ends a subscription; unknown ids are ignored. */
   unsubscribe(subId: string): void {
     if (!this.#subscriptions.delete(subId)) return;
-    if (this.#connection.status === 'open') this.#connection.request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
+    if (this.#state === 'open') this.#request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
   }
 
   /**
@@ -200,7 +382,7 @@ export class RealtimeClient {
 
   /** Drops the socket and reconnects at once; calls in flight are resent. */
   reconnect(): void {
-    this.#connection.reconnect();
+    this.#socket?.reconnect();
   }
 
   /**
@@ -209,7 +391,7 @@ export class RealtimeClient {
    */
   disconnect(): void {
     this.#offline = true;
-    this.#connection.close();
+    this.#closeSocket();
   }
 
   /** Closes the connection for good; calls still waiting fail with `unavailable`. */
@@ -217,7 +399,12 @@ export class RealtimeClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#subscriptions.clear();
-    this.#connection.close();
-    this.#connection.failAll(closedError());
+    this.#closeSocket();
+    // Calls still waiting fail.
+    for (const p of this.#pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(closedError());
+    }
+    this.#pending.clear();
   }
 }
