@@ -71,8 +71,9 @@ export function pendingMutation(
   // Our own copies, frozen: the caller may keep changing the objects it passed.
   const data = payload.data && (freezeDeep(structuredClone(payload.data)) as JsonObject);
   const ops = payload.ops && (freezeDeep(structuredClone(payload.ops)) as MutationOp[]);
+  // (JSON leaves out the fields that are undefined)
   const request = (type: MutationKind, body: { data?: JsonObject; ops?: MutationOp[] }, expectedRevision: number | undefined) =>
-    ({ type, service, id, ...body, mutationId, ...(expectedRevision !== undefined && { expectedRevision }) }) as WithoutRid<ClientMessage>;
+    ({ type, service, id, ...body, mutationId, expectedRevision }) as WithoutRid<ClientMessage>;
   return {
     mutationId,
     kind,
@@ -89,7 +90,7 @@ export function pendingMutation(
               ? freezeDeep(applyMutations(base, ops!))
               : base,
     build(base, revision) {
-      if (kind !== 'update') return request(kind, { ...(data && { data }), ...(ops && { ops }) }, payload.expectedRevision);
+      if (kind !== 'update') return request(kind, { data, ops }, payload.expectedRevision);
       // An update is sent against the revision it was computed on, as field operations if it can.
       const [next, patches] = produceWithPatches(base, recipe);
       if (patches.length === 0) return null;

@@ -70,11 +70,9 @@ export type RealtimeEventPayload<N extends RealtimeEventName> = N extends 'statu
 type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 
 /** One request in flight. */
-type Pending = {
+type Pending = RequestOptions & {
   frame: string;
   type: string;
-  queueWhileOffline: boolean;
-  resend: boolean;
   resolve: (result: ResultMessage['result']) => void;
   reject: (err: SyncError) => void;
   timer?: ReturnType<typeof setTimeout> | undefined;
@@ -181,7 +179,7 @@ export class RealtimeClient {
         // answered yet (subscribe frames are made afresh from the list, never resent); then
         // 'open', so its listeners (catch-up) run after them.
         for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
-        for (const [rid, p] of this.#pending) if (p.resend) this.#transmit(rid, p);
+        for (const [rid, p] of this.#pending) if (p.resend !== false) this.#transmit(rid, p);
         this.#setState('open');
       } else if (message.type === 'event') {
         this.#dispatch(message.event);
@@ -225,14 +223,7 @@ export class RealtimeClient {
     const rid = this.#nextRid++;
     const frame = JSON.stringify({ ...message, rid });
     return new Promise((resolve, reject) => {
-      const entry: Pending = {
-        frame,
-        type: message.type,
-        queueWhileOffline: options.queueWhileOffline ?? false,
-        resend: options.resend ?? true,
-        resolve,
-        reject,
-      };
+      const entry: Pending = { frame, type: message.type, ...options, resolve, reject };
       this.#pending.set(rid, entry);
       if (!entry.queueWhileOffline) this.#arm(rid, entry);
       this.#transmit(rid, entry);
@@ -297,7 +288,7 @@ export class RealtimeClient {
    */
   #connectionLost(): void {
     for (const [rid, p] of this.#pending) {
-      if (!p.resend) {
+      if (p.resend === false) {
         this.#drop(rid, p);
         p.resolve(null);
       } else if (p.queueWhileOffline) {
