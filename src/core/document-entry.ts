@@ -72,7 +72,8 @@ export class DocumentEntry {
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
 
-  readonly #transport: DocumentTransport;
+  /** None for a refused entry, which never loads. */
+  readonly #transport: DocumentTransport | undefined;
   /** Data to create the document with when it does not exist. */
   readonly #create: JsonObject | undefined;
   readonly #onIdle: (entry: DocumentEntry) => void;
@@ -80,13 +81,16 @@ export class DocumentEntry {
   constructor(
     readonly service: string,
     readonly id: string,
-    transport: DocumentTransport,
+    transport: DocumentTransport | undefined,
     create: JsonObject | undefined,
     onIdle: (entry: DocumentEntry) => void,
+    refused?: SyncError,
   ) {
     this.#transport = transport;
     this.#create = create;
     this.#onIdle = onIdle;
+    // Refused (a bad service or id, for the hooks): in error from the start; writes reject.
+    if (refused) this.#setFailure('error', refused);
     this.#snapshot = this.#compute();
   }
 
@@ -108,7 +112,7 @@ export class DocumentEntry {
    * since a suspended component has not subscribed yet.
    */
   ensureActive(): void {
-    if (this.#subId === undefined) this.#activate();
+    if (this.#subId === undefined && this.#transport) this.#activate();
   }
 
   /** Whether the entry may be dropped: nobody reads it, nothing is pending, it is not loading. */
@@ -124,7 +128,7 @@ export class DocumentEntry {
 
   /** Stops syncing (after the last reader left). */
   dispose(): void {
-    if (this.#subId !== undefined) this.#transport.unsubscribe(this.#subId);
+    if (this.#subId !== undefined) this.#transport!.unsubscribe(this.#subId);
     this.#subId = undefined;
     this.#stopStatus?.();
     this.#stopStatus = undefined;
@@ -138,11 +142,11 @@ export class DocumentEntry {
    * and follows the connection, to catch up (or load again) after a reconnect.
    */
   #activate(): void {
-    this.#subId = this.#transport.subscribe(
+    this.#subId = this.#transport!.subscribe(
       { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
       (event) => this.receive(event),
     );
-    this.#stopStatus = this.#transport.on('status', (status) => {
+    this.#stopStatus = this.#transport!.on('status', (status) => {
       if (status !== 'open') this.#wasOffline = true;
       else if (this.#wasOffline) {
         this.#wasOffline = false;
@@ -154,7 +158,7 @@ export class DocumentEntry {
 
   /** Sends a request about this document. */
   #ask(query: DocumentQuery, options?: RequestOptions): Promise<unknown> {
-    return this.#transport.request({ ...query, service: this.service, id: this.id }, options);
+    return this.#transport!.request({ ...query, service: this.service, id: this.id }, options);
   }
 
   /**
@@ -290,11 +294,8 @@ export class DocumentEntry {
 
   /** Adds a local write: visible at once, sent when its turn comes. */
   enqueue(p: PendingMutation): void {
-    // (#setFailure sets the error with either status.)
-    if (!this.#confirmed && (this.#status === 'not-found' || this.#status === 'error')) {
-      p.reject(this.#error!);
-      return;
-    }
+    // Not loaded, and not loading: it failed with `not-found` or `error` (#setFailure).
+    if (!this.#confirmed && this.#error) return p.reject(this.#error);
     this.#queue.push(p);
     this.#changed();
     this.#pump();
@@ -321,7 +322,7 @@ export class DocumentEntry {
       return;
     }
     this.#inflight = p;
-    this.#transport.request(request, { queueWhileOffline: true }).then(
+    this.#transport!.request(request, { queueWhileOffline: true }).then(
       (result) => this.#acknowledged(p, result as SyncDocument | null),
       (err: unknown) => void this.#failed(p, asSyncError(err)),
     );

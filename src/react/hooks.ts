@@ -1,8 +1,8 @@
 /** The hooks: thin adapters of the framework-free engine to `useSyncExternalStore`. */
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector';
-import type { DocumentActions } from '../core/document-actions.js';
-import type { DocumentEntry, DocumentSnapshot, DocumentStatus } from '../core/document-entry.js';
+import { type DocumentActions, documentActions } from '../core/document-actions.js';
+import { DocumentEntry, type DocumentSnapshot, type DocumentStatus } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
 import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, asSyncError } from '../protocol/index.js';
@@ -48,16 +48,6 @@ export interface SyncDocumentState<T, S = T> extends DocumentActions<T> {
 
 type Selected<S> = Omit<DocumentSnapshot, 'data'> & { data: S | undefined };
 
-/** A stand-in for a document the cache refused (bad service or id): an error, and writes that reject. */
-function refused<T>(error: SyncError): { entry: Pick<DocumentEntry, 'subscribe' | 'getSnapshot' | 'ensureActive' | 'loaded'>; actions: DocumentActions<T> } {
-  const snapshot: DocumentSnapshot = { status: 'error', data: undefined, revision: undefined, pending: 0, error };
-  const reject = () => Promise.reject(error);
-  return {
-    entry: { subscribe: () => () => {}, getSnapshot: () => snapshot, ensureActive: () => {}, loaded: () => Promise.resolve() },
-    actions: { update: reject, replace: reject, merge: reject, mutate: reject, delete: reject },
-  };
-}
-
 /**
  * A live document: loads it, follows every change in revision order, and exposes optimistic
  * write methods (`update`, `replace`, `merge`, `mutate`, `delete`). Errors are data
@@ -75,7 +65,9 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
     try {
       return cache.document<T>(service, id, create);
     } catch (err) {
-      return refused<T>(asSyncError(err, 'invalid'));
+      // A stand-in that never loads: status 'error', and writes that reject with the error.
+      const entry = new DocumentEntry(service, id, undefined, undefined, () => {}, asSyncError(err, 'invalid'));
+      return { entry, actions: documentActions<T>(entry, 0) };
     }
   }, [cache, service, id]);
   // (create is read only when the entry is made, so it is not a dependency)
