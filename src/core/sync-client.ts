@@ -39,21 +39,21 @@ export interface WriteFields {
 }
 
 /**
- * Checks the arguments of a write (`arg`: the data of `replace`, the partial of `merge`, the
+ * Checks the arguments of a write (`arg`: the data of `create` or `replace`, the partial of `merge`, the
  * mutations of `mutate`, nothing for `delete`) and returns the request fields they make.
  */
-export function checkWrite(kind: WriteKind, arg: unknown, expectedRevision: unknown): WriteFields {
-  const fields: WriteFields = kind === 'mutate' ? { ops: normalizeMutations(arg) } : kind === 'delete' ? {} : { data: checkData(arg, kind === 'merge' ? 'partial' : 'data') };
+export function checkWrite(kind: WriteKind | 'create', arg: unknown, expectedRevision: unknown): WriteFields {
+  const fields: WriteFields = {};
+  if (kind === 'mutate') fields.ops = normalizeMutations(arg);
+  else if (kind !== 'delete') {
+    assertDocumentData(arg, DEFAULT_LIMITS, kind === 'merge' ? 'partial' : 'data');
+    fields.data = arg;
+  }
   if (expectedRevision !== undefined) {
     assertRevision(expectedRevision, 'expectedRevision');
     fields.expectedRevision = expectedRevision;
   }
   return fields;
-}
-
-function checkData(data: unknown, what: string): JsonObject {
-  assertDocumentData(data, DEFAULT_LIMITS, what);
-  return data;
 }
 
 /** Runs `fn` and turns a synchronous validation throw into a rejected promise. */
@@ -79,12 +79,8 @@ export class SyncClient {
    * client, so a create resent after a reconnect cannot make a second document.
    */
   create<T extends DocumentData = DocumentData>(service: string, data: T, id?: string): Promise<SyncDocument<T>> {
-    return attempt(() => {
-      assertService(service);
-      if (id !== undefined) assertDocId(id);
-      const body = checkData(data, 'data');
-      return this.#send({ type: 'create', service, id: id ?? generateDocId(), data: body, mutationId: generateMutationId() }) as Promise<SyncDocument<T>>;
-    });
+    // (only a missing id is generated: any other is checked like every id)
+    return this.#write('create', service, id === undefined ? generateDocId() : id, data, undefined) as Promise<SyncDocument<T>>;
   }
 
   /** Reads a document; rejects with `not_found` when it is missing or deleted. */
@@ -124,7 +120,7 @@ export class SyncClient {
     await this.#write('delete', service, id, undefined, expectedRevision);
   }
 
-  #write(type: WriteKind, service: string, id: string, arg: unknown, expectedRevision: number | undefined): Promise<unknown> {
+  #write(type: WriteKind | 'create', service: string, id: string, arg: unknown, expectedRevision: number | undefined): Promise<unknown> {
     return attempt(() => {
       assertService(service);
       assertDocId(id);
