@@ -314,9 +314,10 @@ export class DocumentEntry {
       return;
     }
     if (request === null) {
-      // Nothing to change: done without a round trip.
+      // Nothing to change: done without a round trip, with the document as it is.
+      const { revision, data } = this.#confirmed;
       this.#queue.shift();
-      p.resolve(this.#currentDocument());
+      p.resolve({ service: this.service, id: this.id, revision, data, createdAt: 0, updatedAt: 0 });
       this.#changed();
       this.#pump();
       return;
@@ -379,11 +380,6 @@ export class DocumentEntry {
     this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: err.code });
     p.reject(err);
     this.#changed();
-  }
-
-  #currentDocument(): SyncDocument | undefined {
-    if (!this.#confirmed) return undefined;
-    return { service: this.service, id: this.id, revision: this.#confirmed.revision, data: this.#confirmed.data, createdAt: 0, updatedAt: 0 };
   }
 
   /** Pending writes, oldest first (for the devtools panel). */
