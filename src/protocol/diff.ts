@@ -79,11 +79,11 @@ export function invertDiff(diff: SyncDiff): SyncDiff {
 }
 
 /**
- * Orders entries so that, under each parent, numbered keys come by index: descending for
- * removals (each splice leaves the lower indices in place), ascending for additions (each one
- * appends). Entries of different parents do not affect each other and keep their order.
+ * Orders entries so that, under each parent, numbered keys come by index: descending (`order`
+ * -1) for removals (each splice leaves the lower indices in place), ascending (1) for additions
+ * (each one appends). Entries of different parents do not affect each other and keep their order.
  */
-function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Array<[string[], unknown]> {
+function byIndex(entries: Array<[string[], unknown]>, order: 1 | -1): Array<[string[], unknown]> {
   const groups = new Map<string, Array<[string[], unknown]>>();
   for (const entry of entries) {
     const parent = JSON.stringify(entry[0].slice(0, -1));
@@ -93,7 +93,7 @@ function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Arra
   }
   const index = (e: [string[], unknown]) => arrayIndex(e[0][e[0].length - 1]!) ?? -1;
   const out: Array<[string[], unknown]> = [];
-  for (const group of groups.values()) out.push(...group.sort((a, b) => (descending ? index(b) - index(a) : index(a) - index(b))));
+  for (const group of groups.values()) out.push(...group.sort((a, b) => order * (index(a) - index(b))));
   return out;
 }
 
@@ -105,9 +105,9 @@ function byIndex(entries: Array<[string[], unknown]>, descending: boolean): Arra
 export function applyDiff<T extends Record<string, unknown>>(data: T, diff: SyncDiff, options?: { freeze?: boolean }): T {
   const tree = new TreeEditor(data as unknown as JsonObject);
   const parse = (part: Record<string, unknown>) => Object.keys(part).map((p): [string[], unknown] => [parsePath(p), part[p]]);
-  for (const [segments] of byIndex(parse(diff.removed), true)) tree.remove(segments);
+  for (const [segments] of byIndex(parse(diff.removed), -1)) tree.remove(segments);
   for (const path of Object.keys(diff.changed)) tree.set(parsePath(path), diff.changed[path]!.to as JsonValue);
-  for (const [segments, value] of byIndex(parse(diff.added), false)) tree.set(segments, value as JsonValue);
+  for (const [segments, value] of byIndex(parse(diff.added), 1)) tree.set(segments, value as JsonValue);
   if (options?.freeze) tree.freeze();
   return tree.root as unknown as T;
 }

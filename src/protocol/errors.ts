@@ -45,17 +45,18 @@ export interface SyncErrorShape {
 /** The error every syncdoc call rejects with. */
 export class SyncError extends Error implements SyncErrorShape {
   override name = 'SyncError';
+  // (status and code are only declared: the constructor always sets them)
   /** HTTP-like status (409 for `conflict`, 404 for `not_found`, ...). */
-  readonly status: number;
+  declare readonly status: number;
   /** Machine-readable code. */
-  readonly code: SyncErrorCode;
+  declare readonly code: SyncErrorCode;
   /** For `conflict`: the document's current revision, when it exists. */
   readonly revision?: number;
 
   constructor(code: SyncErrorCode, message: string, extra?: { revision?: number; status?: number }) {
     super(message);
-    this.code = code;
     this.status = extra?.status ?? STATUS_BY_CODE[code];
+    this.code = code;
     if (extra?.revision !== undefined) this.revision = extra.revision;
   }
 

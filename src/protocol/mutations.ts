@@ -70,7 +70,7 @@ export function checkMutationOp(raw: unknown, maxDepth: number, where: string): 
   if (segments.includes('__proto__')) throw invalid(`${where}.path ${JSON.stringify(path)} names "__proto__", which is refused`);
   const odd = segments.find((k) => !isPathAddressable(k));
   if (odd !== undefined) {
-    throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; keys with a backslash, both kinds of quote or leading whitespace cannot be used in paths (use merge or replace)`);
+    throw invalid(`${where}.path names the key ${JSON.stringify(odd)}; paths cannot hold keys with a backslash, both kinds of quote or leading whitespace (use merge or replace)`);
   }
   if (segments.length > maxDepth) throw invalid(`${where}.path ${JSON.stringify(path)} nests deeper than ${maxDepth} levels`);
   switch (op) {

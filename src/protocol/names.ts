@@ -20,7 +20,7 @@ export function assertDocId(id: unknown): asserts id is string {
 
 /** `prefix` and the base64url form of `bytes` bytes from a CSPRNG: 4 characters (6 bits each) per 3 bytes. */
 function randomId(prefix: string, bytes: number): string {
-  const random = globalThis.crypto.getRandomValues(new Uint8Array(bytes));
+  const random = crypto.getRandomValues(new Uint8Array(bytes));
   return prefix + btoa(String.fromCharCode(...random)).replace(/\+/g, '-').replace(/\//g, '_');
 }
 

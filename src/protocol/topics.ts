@@ -45,12 +45,8 @@ export function filterMatches(
 ): boolean {
   if (!filter) return true;
   for (const key of Object.keys(filter)) {
-    const want = filter[key];
-    let have: unknown;
-    if (key === 'id') have = meta.id;
-    else if (key === 'service') have = meta.service;
-    else have = data && hasOwn(data, key) ? data[key] : undefined;
-    if (have !== want) return false;
+    const have = key === 'id' || key === 'service' ? meta[key] : data && hasOwn(data, key) ? data[key] : undefined;
+    if (have !== filter[key]) return false;
   }
   return true;
 }

@@ -79,7 +79,7 @@ export class TreeEditor {
   get(segments: readonly string[]): JsonValue | undefined {
     let current: JsonValue | undefined = this.root;
     for (const key of segments) {
-      if (current === undefined || !isContainer(current)) return undefined;
+      if (!isContainer(current)) return undefined;
       current = readChild(current, key);
     }
     return current;
