@@ -293,7 +293,6 @@ export class RealtimeClient {
         p.resolve(null);
       } else if (p.queueWhileOffline) {
         clearTimeout(p.timer);
-        p.timer = undefined;
       }
     }
   }
@@ -307,7 +306,7 @@ export class RealtimeClient {
     const matching = [...this.#subscriptions.values()].filter((s) => wants(s, event));
     if (matching.length === 0) return;
     // One broken handler must not keep the event from the others (document caches among them).
-    for (const s of matching) if (s.handler) callSafely(s.handler, shapeFor(event, s.returnMode ?? 'full'));
+    for (const s of matching) if (s.handler) callSafely(s.handler, shapeFor(event, s.returnMode));
     const shared = shapeFor(event, unionMode(matching));
     this.#emitter.emit('event', shared);
     this.#emitter.emit(`event:${event.topic}`, shared);
@@ -328,7 +327,7 @@ export class RealtimeClient {
     if (this.#closed) throw closedError();
     if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
     const sub = `sub_${this.#nextSub++}`;
-    const { topic, filter, returnMode } = options;
+    const { topic, filter, returnMode = 'full' } = options;
     const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent };
     this.#subscriptions.set(sub, copy);
     if (!this.#offline) this.#open();
@@ -392,10 +391,9 @@ export class RealtimeClient {
     this.#subscriptions.clear();
     this.#closeSocket();
     // Calls still waiting fail.
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
+    for (const [rid, p] of this.#pending) {
+      this.#drop(rid, p);
       p.reject(closedError());
     }
-    this.#pending.clear();
   }
 }

@@ -10,7 +10,8 @@ import { type EventFilter, type ReturnMode, type SyncEvent, filterMatches, topic
 export interface ClientSubscription {
   topic: string;
   filter?: EventFilter;
-  returnMode?: ReturnMode;
+  /** What it asked for (`full` when it did not say). */
+  returnMode: ReturnMode;
   /** Called with each event of this subscription, shaped to its return mode. */
   handler?: (event: SyncEvent) => void;
 }
@@ -25,8 +26,7 @@ function filtersData(filter: EventFilter | undefined): boolean {
  * data, so the client can tell which of its subscriptions an event belongs to.
  */
 export function wireMode(s: ClientSubscription): ReturnMode {
-  const mode = s.returnMode ?? 'full';
-  return mode === 'diff' && filtersData(s.filter) ? 'both' : mode;
+  return s.returnMode === 'diff' && filtersData(s.filter) ? 'both' : s.returnMode;
 }
 
 /** The event as a subscription in `mode` sees it. */
@@ -51,7 +51,7 @@ export function wants(s: ClientSubscription, event: SyncEvent): boolean {
 
 /** The union of the return modes of the subscriptions an event matched. */
 export function unionMode(subs: readonly ClientSubscription[]): ReturnMode {
-  const modes = subs.map((s) => s.returnMode ?? 'full');
+  const modes = subs.map((s) => s.returnMode);
   // Unless some want both, or some full and some diff, they all want the same.
   return modes.includes('both') || (modes.includes('full') && modes.includes('diff')) ? 'both' : modes[0]!;
 }
