@@ -1,16 +1,16 @@
 /**
  * Baseline for measure 1: the least a server can do for a syncdoc write — WebSocket in, parse
- * the frame, EVALSHA of the relay's own write script (same keys and arguments), send the
+ * the frame, EVALSHA of the relay's own merge script (same keys and arguments), send the
  * script's answer back in a result frame by string concatenation. No validation, no sessions.
  */
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
-import { WRITE_SCRIPT, writeScriptArgs } from '../../server/store/redis.js';
+import { MERGE_SCRIPT, writeScriptArgs } from '../../server/store/redis.js';
 import { DEFAULT_STORE_SETTINGS } from '../../server/store/types.js';
 import { tell } from '../support/processes.js';
 
 const redis = new Redis(process.env.REDIS_URL!, { enableAutoPipelining: false });
-const sha = (await redis.script('LOAD', WRITE_SCRIPT)) as string;
+const sha = (await redis.script('LOAD', MERGE_SCRIPT)) as string;
 const setup = { prefix: process.env.KEY_PREFIX ?? 'bare:', instance: 'bare', settings: DEFAULT_STORE_SETTINGS };
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {

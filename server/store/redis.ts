@@ -44,6 +44,7 @@ export type WriteArgs = [op: string, ...rest: string[]];
 
 interface ScriptedRedis extends Redis {
   syncdocWrite(...keysThenArgv: string[]): Promise<ScriptReply>;
+  syncdocMerge(...keysThenArgv: string[]): Promise<ScriptReply>;
 }
 
 /** What the write script needs to know about the relay. */
@@ -79,8 +80,12 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
   ];
 }
 
-/** The write script's source. */
-export const WRITE_SCRIPT = lua('write');
+/** A write script: the shared beginning and end around one kind of change (see lua/write-begin.lua). */
+const writeScript = (change: string) => lua('write-begin') + lua(change) + lua('write-finish');
+/** The script for any write. */
+export const WRITE_SCRIPT = writeScript('write-change');
+/** The script for a merge whose top-level keys are all path-addressable (the common write). */
+export const MERGE_SCRIPT = writeScript('merge-change');
 
 /**
  * Runs one Redis call and gives its failures the codes callers expect: Redis refusing a
@@ -160,6 +165,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
   cmd.defineCommand('syncdocWrite', { numberOfKeys: 4, lua: WRITE_SCRIPT });
+  cmd.defineCommand('syncdocMerge', { numberOfKeys: 4, lua: MERGE_SCRIPT });
   return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
 }
 
@@ -286,8 +292,9 @@ class RedisStore implements Store {
 
   async merge(service: string, id: string, patch: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
     const keys = Object.keys(patch);
-    const covered = keys.every(isPathAddressable) ? [String(keys.length), ...keys] : ['-1'];
-    return (await this.write(service, id, opts, ['merge', JSON.stringify(patch), ...covered]))!;
+    // Keys a JSONPath cannot name: the general script covers the whole data instead.
+    if (!keys.every(isPathAddressable)) return (await this.write(service, id, opts, ['merge', JSON.stringify(patch), '-1']))!;
+    return (await this.write(service, id, opts, ['merge', JSON.stringify(patch), String(keys.length), ...keys], true))!;
   }
 
   async mutate(service: string, id: string, ops: readonly MutationOp[], opts: WriteOptions = {}): Promise<SyncDocument> {
@@ -360,10 +367,9 @@ class RedisStore implements Store {
     return documentAt(current, log.map(toChangeRecord), revision);
   }
 
-  private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs): Promise<SyncDocument | undefined> {
-    const reply = await redisCall(() =>
-      this.cmd.syncdocWrite(...writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args)),
-    );
+  private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs, merge = false): Promise<SyncDocument | undefined> {
+    const argv = writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args);
+    const reply = await redisCall(() => (merge ? this.cmd.syncdocMerge(...argv) : this.cmd.syncdocWrite(...argv)));
     if (reply[0] === 0) {
       const [, code, message, revision] = reply;
       throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);

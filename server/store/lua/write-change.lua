@@ -1,57 +1,5 @@
--- One document write, atomically: replay a remembered mutation id, check existence and the
--- expected revision, apply the change with JSON.* commands, bump the revision, remember the
--- mutation id, append to the change log and publish the event. Redis runs a script without
--- interleaving, so no concurrent write can slip between the check and the change, and PUBLISH
--- order is revision order.
---
--- KEYS[1] the document's data (RedisJSON, the data object at the root: JSON.MERGE at the root
---         costs half what it does one level down)
--- KEYS[2] change log (list, newest first)
--- KEYS[3] mutation-id memo (string; unused when ARGV[5] is '')
--- KEYS[4] document head (hash: rev, deleted, createdAt, updatedAt; plain fields are cheaper to
---         read and bump than JSON paths)
--- ARGV: 1 op, 2 service, 3 id, 4 expectedRevision or '', 5 mutationId or '', 6 instance id,
---       7 channel, 8 change-log size, 9 mutation-id ttl (s), 10 max document bytes, 11.. op args
---         create/replace: 11 data JSON
---         merge:          11 patch JSON, 12 n, then n top-level keys of the patch
---         mutate:         11 n ops, then per op: name, segment count, segments..., value JSON or ''
--- Returns {1, documentJSON or 'null', revision, createdAt, updatedAt}
---       | {2, remembered revision or 'deleted'} | {0, code, message, currentRevision}
-
-local op, service, id = ARGV[1], ARGV[2], ARGV[3]
-local expected, mid = ARGV[4], ARGV[5]
-
-local fmt = function(n) return string.format('%.0f', n) end
-
--- A remembered mutation id holds only the revision its write made ('deleted' for a delete);
--- the relay rebuilds the first answer from the change log (remembering whole documents would
--- cost a copy of the document per write).
-if mid ~= '' then
-  local remembered = redis.call('GET', KEYS[3])
-  if remembered then return {2, remembered} end
-end
-
-local head = redis.call('HMGET', KEYS[4], 'rev', 'deleted', 'createdAt')
-local rev, createdAt = 0, '0'
-if head[1] then
-  rev, createdAt = tonumber(head[1]), head[3] -- createdAt stays text: it is only copied out
-  if op == 'create' then
-    return {0, 'conflict', 'conflict: document ' .. service .. '/' .. id .. ' already exists', rev}
-  end
-  if head[2] == '1' then return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', rev} end
-elseif op ~= 'create' then
-  return {0, 'not_found', 'document ' .. service .. '/' .. id .. ' not found', 0}
-end
-if expected ~= '' and op ~= 'create' and tonumber(expected) ~= rev then
-  return {0, 'conflict', 'conflict: ' .. service .. '/' .. id .. ' is at revision ' .. rev ..
-    ', not the expected ' .. expected, rev}
-end
-
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local newRev = rev + 1
--- Numbers become text once: Lua formats them with sprintf, which shows in Redis's profile.
-local nowS, revS = fmt(now), fmt(newRev)
+-- The change of any write (see write-begin.lua): create, replace, mutate, delete, and merges
+-- of keys JSONPath cannot name.
 
 -- Covering paths: every change this write makes lies under one of them, so reading them before
 -- and after is enough to compute the diff (in the relay) without reading the whole document.
@@ -82,7 +30,6 @@ local function readAll() -- each part is `[value]`, or `[]` where the path is mi
   for i, jp in ipairs(jpaths) do out[i] = redis.call('JSON.GET', KEYS[1], jp) end
   return out
 end
-local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
 
 local failure = nil -- {code, message} when the change cannot apply
 local dirty = true -- whether the change may have written something (false: nothing to restore)
@@ -324,10 +271,6 @@ if op ~= 'delete' and #dataJson > tonumber(ARGV[10]) then
   return {0, 'too_large', 'document is ' .. #dataJson .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
 end
 
-if op ~= 'create' then
-  redis.call('HSET', KEYS[4], 'rev', revS, 'updatedAt', nowS)
-end
-
 -- The values after the write: a merge's follow from its patch (the relay derives them), and
 -- create, replace and delete cover the whole data, which is in hand; only mutate reads them.
 local afterPart
@@ -342,38 +285,3 @@ local pathList = {}
 for i = 1, #jpaths do
   if paths[i] == ROOT then pathList[i] = 'null' else pathList[i] = cjson.encode(paths[i]) end
 end
-
-local change = '"revision":' .. revS .. ',"operation":"' .. op .. '","timestamp":' .. nowS
-if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
-change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
-
--- The log may grow a quarter past its size before it is trimmed back, so that most writes
--- skip the LTRIM call (catch-up only ever gets more history from it).
-local logSize = tonumber(ARGV[8])
-if redis.call('LPUSH', KEYS[2], '{' .. change .. '}') > logSize + math.floor(logSize / 4) then
-  redis.call('LTRIM', KEYS[2], 0, logSize - 1)
-end
-
--- The event, as four lines (JSON never holds a raw newline): the instance, the metadata exactly
--- as subscribers receive it, the change (for the diff), and the data. Relays read the small
--- metadata line to route, and splice the data text into frames without parsing it.
-local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
-local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS
-if mid ~= '' then meta = meta .. ',"mutationId":' .. cjson.encode(mid) end
-meta = meta .. '}'
-local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart .. '}'
-redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
-
--- The answer frame's document, as text the relay splices into its reply; `data` comes last
--- so the relay can find where it starts without parsing (service and id are plain names).
-local result = 'null'
-if op ~= 'delete' then
-  result = '{' .. ident .. ',"revision":' .. revS .. ',"createdAt":' .. createdAt ..
-    ',"updatedAt":' .. nowS .. ',"data":' .. dataJson .. '}'
-end
-if mid ~= '' then
-  local memo = 'deleted'
-  if op ~= 'delete' then memo = revS end
-  redis.call('SET', KEYS[3], memo, 'EX', tonumber(ARGV[9]))
-end
-return {1, result, revS, createdAt, nowS}

@@ -1,0 +1,36 @@
+-- The change of a merge whose top-level keys JSONPath can name (see write-begin.lua; the
+-- others go through write-change.lua). Merges are the common write, and this straight path
+-- costs Redis about a sixth less per merge than the general one (measured in CPU time per
+-- script): no closures, no pcall, no covering-path machinery.
+--
+-- ARGV: 11 patch JSON, 12 n, then the n top-level keys of the patch.
+
+local n = tonumber(ARGV[12])
+local before, pathList, jpaths = {}, {}, {}
+for i = 1, n do
+  local key = ARGV[12 + i]
+  -- Quoted with the quote the key does not contain (keys with both, or a backslash, never get
+  -- here: RedisJSON's write commands do not undo escapes inside quotes).
+  local q = "'"
+  if key:find("'", 1, true) then q = '"' end
+  jpaths[i] = '$[' .. q .. key .. q .. ']'
+  before[i] = redis.call('JSON.GET', KEYS[1], jpaths[i])
+  pathList[i] = cjson.encode((key:gsub('\\', '\\\\'):gsub('%.', '\\.')))
+end
+-- One command: it applies whole or not at all, so nothing needs undoing if it fails.
+redis.call('JSON.MERGE', KEYS[1], '$', ARGV[11])
+
+local dataJson = redis.call('JSON.GET', KEYS[1]) -- no path: the root itself, not wrapped in [ ]
+if #dataJson > tonumber(ARGV[10]) then
+  for i = 1, n do -- put each merged key back as it was
+    if before[i] == '[]' then
+      redis.call('JSON.DEL', KEYS[1], jpaths[i])
+    else
+      redis.call('JSON.SET', KEYS[1], jpaths[i], before[i]:sub(2, -2))
+    end
+  end
+  return {0, 'too_large', 'document is ' .. #dataJson .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
+end
+
+-- A merge's values after follow from its patch: the relay derives them.
+local afterPart = ',"after":null,"patch":' .. ARGV[11]

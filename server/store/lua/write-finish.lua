@@ -1,0 +1,41 @@
+-- The end of every write (see write-begin.lua): bump the head, log the change, publish the
+-- event, remember the mutation id, answer.
+
+if op ~= 'create' then
+  redis.call('HSET', KEYS[4], 'rev', revS, 'updatedAt', nowS)
+end
+
+local change = '"revision":' .. revS .. ',"operation":"' .. op .. '","timestamp":' .. nowS
+if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
+change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
+
+-- The log may grow a quarter past its size before it is trimmed back, so that most writes
+-- skip the LTRIM call (catch-up only ever gets more history from it).
+local logSize = tonumber(ARGV[8])
+if redis.call('LPUSH', KEYS[2], '{' .. change .. '}') > logSize + math.floor(logSize / 4) then
+  redis.call('LTRIM', KEYS[2], 0, logSize - 1)
+end
+
+-- The event, as four lines (JSON never holds a raw newline): the instance, the metadata exactly
+-- as subscribers receive it, the change (for the diff), and the data. Relays read the small
+-- metadata line to route, and splice the data text into frames without parsing it.
+local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
+local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS
+if mid ~= '' then meta = meta .. ',"mutationId":' .. cjson.encode(mid) end
+meta = meta .. '}'
+local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart .. '}'
+redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
+
+-- The answer frame's document, as text the relay splices into its reply; `data` comes last
+-- so the relay can find where it starts without parsing (service and id are plain names).
+local result = 'null'
+if op ~= 'delete' then
+  result = '{' .. ident .. ',"revision":' .. revS .. ',"createdAt":' .. createdAt ..
+    ',"updatedAt":' .. nowS .. ',"data":' .. dataJson .. '}'
+end
+if mid ~= '' then
+  local memo = 'deleted'
+  if op ~= 'delete' then memo = revS end
+  redis.call('SET', KEYS[3], memo, 'EX', tonumber(ARGV[9]))
+end
+return {1, result, revS, createdAt, nowS}
