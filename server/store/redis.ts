@@ -1,6 +1,6 @@
 /**
  * The Redis driver: documents are RedisJSON values, every write is one Lua script (see
- * lua/write.lua), and events reach every relay through Redis pub/sub on separate publish
+ * lua/write-*.lua), and events reach every relay through Redis pub/sub on separate publish
  * (command) and subscribe connections.
  */
 import { randomBytes } from 'node:crypto';
@@ -55,7 +55,7 @@ export interface ScriptSetup {
 }
 
 /**
- * The four KEYS and the ARGV of one call of lua/write.lua, in the script's order (see its
+ * The four KEYS and the ARGV of one call of a write script (lua/write-begin.lua), in the script's order (see its
  * header). `args` is the operation and its own arguments.
  */
 export function writeScriptArgs(setup: ScriptSetup, service: string, id: string, opts: WriteOptions, args: WriteArgs): string[] {
@@ -242,7 +242,7 @@ class RedisStore implements Store {
     this.gapListener = listener;
   }
 
-  /** One published event: `instance \n metadata \n change \n data` (see lua/write.lua). */
+  /** One published event: `instance \n metadata \n change \n data` (see lua/write-finish.lua). */
   private dispatch(message: string): void {
     const a = message.indexOf('\n');
     const b = message.indexOf('\n', a + 1);
@@ -327,7 +327,7 @@ class RedisStore implements Store {
     const { envelope, lines } = await this.read(service, id, true);
     const log: RawChange[] = [];
     for (const line of lines) {
-      // Lines start with {"revision":N (see write.lua): skip parsing what is not needed.
+      // Lines start with {"revision":N (see write-finish.lua): skip parsing what is not needed.
       const revision = Number(/^\{"revision":(\d+)/.exec(line)?.[1] ?? Number.NaN);
       if (revision <= since) break;
       log.push(JSON.parse(line) as RawChange);
@@ -377,7 +377,7 @@ class RedisStore implements Store {
     if (reply[0] === 2) return reply[1] === 'deleted' ? undefined : this.replayed(service, id, Number(reply[1]));
     const [, text, revision, createdAt, updatedAt] = reply;
     if (text === 'null') return undefined;
-    // The data is the text's last member (write.lua puts it there; service and id are plain names).
+    // The data is the text's last member (write-finish.lua puts it there; service and id are plain names).
     const dataJson = text.slice(text.indexOf('"data":') + 7, -1);
     return documentFromText({ service, id, revision: Number(revision), createdAt: Number(createdAt), updatedAt: Number(updatedAt) }, dataJson, text);
   }
