@@ -1,6 +1,6 @@
 /**
  * The Redis driver: documents are RedisJSON values, every write is one Lua script (see
- * lua/write-*.lua), and events reach every relay through Redis pub/sub on separate publish
+ * lua/write-*.lua), and events reach the relays that have subscribers through Redis pub/sub on separate publish
  * (command) and subscribe connections.
  */
 import { randomBytes } from 'node:crypto';
