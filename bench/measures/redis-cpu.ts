@@ -24,7 +24,7 @@ async function breakdown(admin: Redis, writes: number): Promise<string> {
   const parts: string[] = [];
   for (const line of info) {
     const m = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
-    if (!m || /^(evalsha|config|info)/.test(m[1]!)) continue;
+    if (!m || /^(eval|config|info)/.test(m[1]!)) continue;
     parts.push(`${m[1]} ${(Number(m[2]) / writes).toFixed(2)}× ${m[3]} µs`);
   }
   return parts.join(', ');
