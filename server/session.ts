@@ -31,6 +31,8 @@ export interface SessionContext {
 }
 
 const MAX_SUBSCRIPTIONS = 1000;
+/** The TCP socket under a ws WebSocket. */
+type RawSocket = { cork(): void; uncork(): void; write(data: Buffer): boolean };
 /** A socket whose unsent backlog passes this is cut; its client reconnects and catches up. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
@@ -52,16 +54,21 @@ export class Session {
     this.send({ type: 'welcome', instance: ctx.instance, protocol: 1, limits: { ...ctx.limits, maxFrameBytes: ctx.maxFrameBytes } });
   }
 
-  /** Sends bytes already serialized as a text frame (events: one buffer for many sockets). */
-  sendRaw(frame: Buffer): void {
+  /**
+   * Sends an event: `text` is its JSON, `wire` the same as a whole WebSocket frame, one buffer
+   * for every socket. The frame is written as it is unless the connection negotiated an
+   * extension (the relay offers none), which could change how its frames look.
+   */
+  sendRaw(text: Buffer, wire: Buffer): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ctx.log('cut a connection that was not reading its events');
       this.socket.close(1013, 'too slow: reconnect and catch up');
       return;
     }
-    this.cork();
-    this.socket.send(frame, { binary: false });
+    const raw = this.cork();
+    if (raw && this.socket.readyState === this.socket.OPEN && this.socket.extensions === '') raw.write(wire);
+    else this.socket.send(text, { binary: false });
   }
 
   private corked = false;
@@ -71,16 +78,17 @@ export class Session {
    * together from Redis then leave in one system call per socket instead of one per event
    * (writev was two thirds of the relay's time when fanning out).
    */
-  private cork(): void {
-    if (this.corked) return;
-    const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (!raw) return;
+  private cork(): RawSocket | undefined {
+    // ws keeps the TCP socket as _socket: ws has no public way to batch writes.
+    const raw = (this.socket as unknown as { _socket?: RawSocket })._socket;
+    if (!raw || this.corked) return raw;
     this.corked = true;
     raw.cork();
     process.nextTick(() => {
       this.corked = false;
       raw.uncork();
     });
+    return raw;
   }
 
   private send(message: ServerMessage): void {

@@ -13,6 +13,7 @@ import {
   topicFor,
 } from '../src/protocol/index.js';
 import type { StoreEvent } from './store/types.js';
+import { textFrame } from './ws-frame.js';
 
 /** One subscription of one connection. */
 export interface Subscription<C> {
@@ -146,6 +147,7 @@ function passes(filter: EventFilter | undefined, meta: SyncEventMetadata, data: 
 /** The wire frames of one event, built on first use per return mode from texts made once. */
 export class EventFrames {
   private readonly cache = new Map<ReturnMode, Buffer>();
+  private readonly wires = new Map<ReturnMode, Buffer>();
   readonly topic: string;
   private head: string | undefined;
 
@@ -166,6 +168,13 @@ export class EventFrames {
       buf = Buffer.from(`${this.head}${payload}}}}`);
       this.cache.set(mode, buf);
     }
+    return buf;
+  }
+
+  /** {@link frame} as a whole WebSocket text frame, the same bytes for every socket. */
+  wire(mode: ReturnMode): Buffer {
+    let buf = this.wires.get(mode);
+    if (!buf) this.wires.set(mode, (buf = textFrame(this.frame(mode))));
     return buf;
   }
 }
