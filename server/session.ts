@@ -64,6 +64,7 @@ export class Session {
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ctx.log('cut a connection that was not reading its events');
       this.socket.close(1013, 'too slow: reconnect and catch up');
+      this.closed = true; // once: later events would only log and close again
       return;
     }
     const raw = this.cork();
@@ -127,7 +128,11 @@ export class Session {
       return;
     }
     try {
-      if (this.listening) await this.listening.catch(() => {});
+      if (this.listening) {
+        await this.listening.catch(() => {});
+        // Closed meanwhile: dispose() has run, so nothing may be added for this session now.
+        if (this.closed) return;
+      }
       const result = await this.run(message);
       const text = textOf(result);
       // A document the store holds as text goes out as that text, not parsed and re-serialized.
@@ -160,6 +165,7 @@ export class Session {
         } finally {
           if (this.listening === listening) this.listening = undefined;
         }
+        if (this.closed) this.drop(sub); // dispose() ran during the wait: leave nothing behind
         return null;
       }
       case 'unsubscribe': {

@@ -75,7 +75,8 @@ class MemoryStore implements Store {
     const existing = this.docs.get(key);
     if (existing) {
       const replay = this.replay(existing, opts.mutationId);
-      if (replay !== undefined) return replay as SyncDocument;
+      if (replay === null) throw usedByDelete(service, id, opts.mutationId);
+      if (replay !== undefined) return replay;
       throw new SyncError('conflict', `conflict: document ${service}/${id} already exists`, { revision: existing.revision });
     }
     this.checkSize(data);
@@ -121,7 +122,8 @@ class MemoryStore implements Store {
   ): Promise<SyncDocument> {
     const raw = this.docs.get(`${service}\u0000${id}`);
     const replay = raw && this.replay(raw, opts.mutationId);
-    // A remembered delete replays as `undefined`, as on Redis.
+    // A remembered delete replays as `undefined` (only to a delete), as on Redis.
+    if (replay === null && operation !== 'delete') throw usedByDelete(service, id, opts.mutationId);
     if (replay !== undefined) return (replay ?? undefined) as SyncDocument;
     const entry = this.live(service, id);
     if (opts.expectedRevision !== undefined && opts.expectedRevision !== entry.revision) {
@@ -202,6 +204,11 @@ class MemoryStore implements Store {
 /** The 404 every driver answers for a missing or deleted document. */
 export function notFound(service: string, id: string): SyncError {
   return new SyncError('not_found', `document ${service}/${id} not found`);
+}
+
+/** A write whose mutation id was remembered from a delete: not a resend of that delete. */
+export function usedByDelete(service: string, id: string, mutationId: string | undefined): SyncError {
+  return new SyncError('invalid', `mutationId ${mutationId ?? ''} was already used by a delete of ${service}/${id}`);
 }
 
 /** The 409 every driver answers for a stale `expectedRevision`. */

@@ -17,9 +17,10 @@ export interface DocumentKeys {
 
 /** The keys of document `service/id` under `prefix`. */
 export function documentKeys(prefix: string, service: string, id: string): DocumentKeys {
-  const base = `${prefix}{${service}/${id}}`;
-  // The memo and channel names carry the format version, so relays of different releases
-  // sharing a Redis during a rolling deploy ignore each other's formats instead of misreading them.
+  // The key names carry the layout's version (`d2`: data at the root of its own key), so a
+  // relay of another layout sharing this Redis sees none of these documents instead of
+  // misreading them; the memo and channel names carry their own format versions.
+  const base = `${prefix}d2{${service}/${id}}`;
   return { data: `${base}:data`, head: `${base}:head`, log: `${base}:log`, mutation: (mid) => `${base}:mid1:${mid}` };
 }
 

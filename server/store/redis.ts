@@ -19,7 +19,7 @@ import {
   parsePath,
 } from '../../src/protocol/index.js';
 import { documentFromText } from './document-text.js';
-import { notFound } from './memory.js';
+import { notFound, usedByDelete } from './memory.js';
 import { documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
 import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
@@ -218,12 +218,16 @@ class RedisStore implements Store {
     if (wanted) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
-      this.subscribed ??= redisCall(async () => {
-        await this.sub.subscribe(this.channel);
-      }).catch((err: unknown) => {
-        this.subscribed = undefined;
-        throw err;
-      });
+      if (!this.subscribed) {
+        const subscribing: Promise<void> = redisCall(async () => {
+          await this.sub.subscribe(this.channel);
+        }).catch((err: unknown) => {
+          // Only this attempt is forgotten: a newer one may have started since.
+          if (this.subscribed === subscribing) this.subscribed = undefined;
+          throw err;
+        });
+        this.subscribed = subscribing;
+      }
       return this.subscribed;
     }
     if (this.subscribed && !this.idleTimer) {
@@ -374,7 +378,12 @@ class RedisStore implements Store {
       const [, code, message, revision] = reply;
       throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);
     }
-    if (reply[0] === 2) return reply[1] === 'deleted' ? undefined : this.replayed(service, id, Number(reply[1]));
+    if (reply[0] === 2) {
+      if (reply[1] !== 'deleted') return this.replayed(service, id, Number(reply[1]));
+      if (args[0] === 'delete') return undefined;
+      // The id was remembered from a delete: this is not a resend of that write.
+      throw usedByDelete(service, id, opts.mutationId);
+    }
     const [, text, revision, createdAt, updatedAt] = reply;
     if (text === 'null') return undefined;
     // The data is the text's last member (write-finish.lua puts it there; service and id are plain names).

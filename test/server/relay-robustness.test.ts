@@ -41,6 +41,30 @@ describe('relay robustness', () => {
     expect(errors[0]).toMatchObject({ code: 'unavailable' });
   });
 
+  it('leaves no subscription behind when a socket closes while its subscribes wait for the store', async () => {
+    const store = createMemoryStore();
+    const calls: boolean[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    store.listen = async (wanted) => {
+      calls.push(wanted);
+      if (wanted) await held;
+    };
+    const relay = await startRelay('memory', { store });
+    const ws = new WebSocket(relay.url.replace(/^http/, 'ws'));
+    await new Promise((r) => ws.once('open', r));
+    // The first subscribe waits for the store; the second waits behind it. Then the socket goes.
+    for (const [rid, sub] of [[1, 's1'], [2, 's2']] as const) ws.send(JSON.stringify({ type: 'subscribe', rid, sub, topic: 'sync.x.*' }));
+    await eventually(() => calls.length === 1, 5000, 'the first subscribe to reach the store');
+    ws.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    // The index emptied: the relay told the store it no longer wants events, and nothing after.
+    expect(calls.at(-1)).toBe(false);
+    expect(calls.filter((w) => w)).toHaveLength(1);
+  });
+
   it('survives a client that resets its connection while authenticate() is running', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));

@@ -223,6 +223,17 @@ describe.each(STORES)('Sync Client contract (%s store)', (kind) => {
     it('a missing document answers 404', async () => {
       expect(await rejection(c.sync.delete('session', 'no-such-doc'))).toMatchObject({ status: 404 });
     });
+
+    it('a resent delete answers like the first; its mutation id on another write is refused', async () => {
+      const { id } = await c.sync.create('session', { a: 1 });
+      const del = { type: 'delete', service: 'session', id, mutationId: 'm_del_reuse' } as const;
+      await expect(c.request(del)).resolves.toBeNull();
+      await expect(c.request(del)).resolves.toBeNull();
+      const reuse = rejection(c.request({ type: 'merge', service: 'session', id, data: { a: 2 }, mutationId: 'm_del_reuse' }));
+      expect(await reuse).toMatchObject({ status: 400, code: 'invalid', message: expect.stringContaining('already used by a delete') });
+      const recreate = rejection(c.request({ type: 'create', service: 'session', id, data: {}, mutationId: 'm_del_reuse' }));
+      expect(await recreate).toMatchObject({ code: 'invalid' });
+    });
   });
 
   describe('names', () => {
