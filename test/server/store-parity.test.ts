@@ -519,14 +519,14 @@ describe('memory and Redis stores: explicit cases', () => {
     }
   });
 
-  it("a write that replays a delete's mutationId resolves the same on both stores", async () => {
-    // memory: the replayed delete result, null; Redis: undefined. (A client reuses a mutationId
-    // only by mistake, but the relay then answers `result: null` or no result at all.)
+  it("a write that reuses a delete's mutationId is refused the same way on both stores", async () => {
+    // A client reuses a mutation id only by mistake: it is not a resend of the delete.
     const id = await created({ a: 1 });
     await memory.store.delete(SERVICE, id, { mutationId: 'del' });
     await redis.store.delete(SERVICE, id, { mutationId: 'del' });
-    const m = await memory.store.merge(SERVICE, id, { a: 2 }, { mutationId: 'del' });
-    const r = await redis.store.merge(SERVICE, id, { a: 2 }, { mutationId: 'del' });
-    expect(r).toBe(m);
+    const outcome = (s: Store) => s.merge(SERVICE, id, { a: 2 }, { mutationId: 'del' }).then(() => 'resolved', (e: SyncError) => `${e.code}: ${e.message}`);
+    const m = await outcome(memory.store);
+    expect(m).toBe(`invalid: mutationId del was already used by a delete of ${SERVICE}/${id}`);
+    expect(await outcome(redis.store)).toBe(m);
   });
 });
