@@ -9,23 +9,31 @@ import { freshPrefix, uniqueMutationId } from '../support/docs.js';
 
 const DOC = { n: 0, label: 'small document', tags: ['a', 'b'], owner: { name: 'x', role: 'y' } };
 
-/** usec_per_call of one command from INFO commandstats. */
-async function usecPerCall(admin: Redis, command: string): Promise<number> {
-  const info = (await admin.info('commandstats')).split('\n');
-  const line = info.find((l) => l.startsWith(`cmdstat_${command}:`));
-  const m = line && /usec_per_call=([\d.]+)/.exec(line);
-  if (!m) throw new Error(`no commandstats for ${command}`);
-  return Number(m[1]);
+type CommandStats = Map<string, { calls: number; usecPerCall: number }>;
+
+/** INFO commandstats: calls and usec_per_call by command name. */
+async function commandStats(admin: Redis): Promise<CommandStats> {
+  const stats: CommandStats = new Map();
+  for (const line of (await admin.info('commandstats')).split('\n')) {
+    const m = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
+    if (m) stats.set(m[1]!, { calls: Number(m[2]), usecPerCall: Number(m[3]) });
+  }
+  return stats;
 }
 
-/** The commands the script ran, with calls per write and usec_per_call (INFO commandstats). */
-async function breakdown(admin: Redis, writes: number): Promise<string> {
-  const info = (await admin.info('commandstats')).split('\n');
+/** usec_per_call of one command. */
+function usecPerCall(stats: CommandStats, command: string): number {
+  const s = stats.get(command);
+  if (!s) throw new Error(`no commandstats for ${command}`);
+  return s.usecPerCall;
+}
+
+/** The commands the script ran, with calls per write and usec_per_call. */
+function breakdown(stats: CommandStats, writes: number): string {
   const parts: string[] = [];
-  for (const line of info) {
-    const m = /^cmdstat_([^:]+):calls=(\d+),usec=\d+,usec_per_call=([\d.]+)/.exec(line);
-    if (!m || /^(eval|config|info)/.test(m[1]!)) continue;
-    parts.push(`${m[1]} ${(Number(m[2]) / writes).toFixed(2)}× ${m[3]} µs`);
+  for (const [name, s] of stats) {
+    if (/^(eval|config|info)/.test(name)) continue;
+    parts.push(`${name} ${(s.calls / writes).toFixed(2)}× ${s.usecPerCall} µs`);
   }
   return parts.join(', ');
 }
@@ -54,13 +62,14 @@ export const redisCpu: Measure = {
           async () => {
             await admin.config('RESETSTAT');
             for (let i = 0; i < writes; i++) await store.merge('bench', 'cpu', { n: i }, { mutationId: uniqueMutationId() });
-            ctx.log(`    inside the script, per write: ${await breakdown(admin, writes)}`);
-            return usecPerCall(admin, 'evalsha');
+            const stats = await commandStats(admin);
+            ctx.log(`    inside the script, per write: ${breakdown(stats, writes)}`);
+            return usecPerCall(stats, 'evalsha');
           },
           async () => {
             await admin.config('RESETSTAT');
             for (let i = 0; i < writes; i++) await admin.call('JSON.MERGE', `${prefix}bare`, '$', JSON.stringify({ n: i }));
-            return usecPerCall(admin, 'json.merge');
+            return usecPerCall(await commandStats(admin), 'json.merge');
           },
         ),
       ];

@@ -9,13 +9,9 @@ local n = tonumber(ARGV[12])
 local before, pathList, jpaths = {}, {}, {}
 for i = 1, n do
   local key = ARGV[12 + i]
-  -- Quoted with the quote the key does not contain (keys with both, or a backslash, never get
-  -- here: RedisJSON's write commands do not undo escapes inside quotes).
-  local q = "'"
-  if key:find("'", 1, true) then q = '"' end
-  jpaths[i] = '$[' .. q .. key .. q .. ']'
+  jpaths[i] = '$' .. jkey(key)
   before[i] = redis.call('JSON.GET', KEYS[1], jpaths[i])
-  pathList[i] = cjson.encode((key:gsub('\\', '\\\\'):gsub('%.', '\\.')))
+  pathList[i] = cjson.encode(pkey(key))
 end
 -- One command: it applies whole or not at all, so nothing needs undoing if it fails; a
 -- failure is answered as the general path answers it.

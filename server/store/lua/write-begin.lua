@@ -60,3 +60,14 @@ local newRev = rev + 1
 local nowS, revS = fmt(now), fmt(newRev)
 
 local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
+
+-- A JSONPath bracket for an object key. RedisJSON's write commands do not undo escapes inside
+-- quotes, so the key is quoted with the quote it does not contain; keys that contain a
+-- backslash or both quotes never get here (paths.ts refuses them, merges cover the root).
+local function jkey(seg)
+  if not seg:find("'", 1, true) then return "['" .. seg .. "']" end
+  return '["' .. seg .. '"]'
+end
+local function pkey(seg) -- a syncdoc path segment (`.` and `\` escaped)
+  return (seg:gsub('\\', '\\\\'):gsub('%.', '\\.'))
+end

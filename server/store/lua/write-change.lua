@@ -7,16 +7,6 @@
 local ROOT = false
 local paths, jpaths = {}, {}
 
--- A JSONPath bracket for an object key. RedisJSON's write commands do not undo escapes inside
--- quotes, so the key is quoted with the quote it does not contain; keys that contain a
--- backslash or both quotes never get here (paths.ts refuses them, merges cover the root).
-local function jkey(seg)
-  if not seg:find("'", 1, true) then return "['" .. seg .. "']" end
-  return '["' .. seg .. '"]'
-end
-local function pkey(seg) -- a syncdoc path segment (`.` and `\` escaped)
-  return (seg:gsub('\\', '\\\\'):gsub('%.', '\\.'))
-end
 local function index(seg) -- a canonical non-negative array index, as in paths.ts, else nil
   if seg == '0' or seg:match('^[1-9]%d?%d?%d?%d?%d?%d?%d?%d?$') then return tonumber(seg) end
   return nil
