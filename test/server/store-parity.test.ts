@@ -529,4 +529,27 @@ describe('memory and Redis stores: explicit cases', () => {
     expect(m).toBe(`invalid: mutationId del was already used by a delete of ${SERVICE}/${id}`);
     expect(await outcome(redis.store)).toBe(m);
   });
+
+  it('a mutation id is forgotten after mutationIdTtlSeconds, alike', async () => {
+    const keyPrefix = `test:parity-ttl:${randomBytes(5).toString('hex')}:`;
+    const settings = { ...SETTINGS, mutationIdTtlSeconds: 1 };
+    const stores = [createMemoryStore(settings), await createRedisStore({ redis: inject('redisUrl'), keyPrefix, ...settings })];
+    try {
+      const answers = await Promise.all(
+        stores.map(async (s) => {
+          await s.create(SERVICE, 'ttl', { n: 0 });
+          const inc = () => s.mutate(SERVICE, 'ttl', [{ op: 'increment', path: 'n', value: 1 }], { mutationId: 'once' });
+          const first = await inc();
+          const resent = await inc();
+          await new Promise((resolve) => setTimeout(resolve, 1100));
+          const late = await inc();
+          return [first, resent, late].map((d) => [d.revision, d.data.n]);
+        }),
+      );
+      expect(answers[0]).toEqual([[2, 1], [2, 1], [3, 2]]);
+      expect(answers[1]).toEqual(answers[0]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
 });
