@@ -140,5 +140,14 @@ export function fmt(n: number): string {
   return abs >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3);
 }
 
+/**
+ * A row's ratio as {@link fmt} prints it, with one more digit when three would round it across
+ * its target (1.196 against >= 1.2 reads 1.196, not 1.20).
+ */
+export function fmtRatio(ratio: number, target: string): string {
+  const short = fmt(ratio);
+  return meets(Number(short), target) === meets(ratio, target) ? short : ratio.toPrecision(4);
+}
+
 /** Sleeps. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

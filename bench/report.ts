@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmt } from './harness.js';
+import { type BenchRow, fmt, fmtRatio } from './harness.js';
 
 const rows = JSON.parse(readFileSync(fileURLToPath(new URL('./results.json', import.meta.url)), 'utf8')) as BenchRow[];
 const lines = [
@@ -12,7 +12,7 @@ const lines = [
   '|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.id} | ${r.name} | ${fmt(r.a)} ${r.unit} | ${fmt(r.b)} ${r.unit} | **${fmt(r.ratio)}** | ${fmt(r.spread[0])}–${fmt(r.spread[1])} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`,
+      `| ${r.id} | ${r.name} | ${fmt(r.a)} ${r.unit} | ${fmt(r.b)} ${r.unit} | **${fmtRatio(r.ratio, r.target)}** | ${fmt(r.spread[0])}–${fmt(r.spread[1])} | ${r.target} | ${r.met ? 'yes' : '**no**'} |`,
   ),
 ];
 console.log(lines.join('\n'));

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ensureRedis } from '../server/dev/local-redis.js';
-import { type BenchContext, type BenchRow, fmt } from './harness.js';
+import { type BenchContext, type BenchRow, fmt, fmtRatio } from './harness.js';
 import { MEASURES } from './measures/index.js';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -56,7 +56,7 @@ function print(rows: BenchRow[]): void {
     measure: r.name,
     A: `${fmt(r.a)} ${r.unit}`,
     B: `${fmt(r.b)} ${r.unit}`,
-    'A÷B': fmt(r.ratio),
+    'A÷B': fmtRatio(r.ratio, r.target),
     spread: `${fmt(r.spread[0])}–${fmt(r.spread[1])}`,
     target: r.target,
     met: r.met ? 'yes' : 'NO',
