@@ -79,7 +79,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   store.onEvent((event: StoreEvent) => {
     if (index.size === 0) return; // nobody to tell: do not even read the event
     const frames = new EventFrames(event);
-    for (const [session, mode] of index.route(frames.topic, event.metadata, event.data)) session.sendRaw(frames.frame(mode), frames.wire(mode));
+    for (const [session, mode] of index.route(frames.topic, event.metadata, event.data)) session.sendEvent(frames, mode);
   });
 
   store.onEventGap(() => {

@@ -8,6 +8,7 @@ import {
   type ClientMessage,
   type DocumentLimits,
   type ResultMessage,
+  type ReturnMode,
   type ServerMessage,
   FrameError,
   SyncError,
@@ -17,7 +18,7 @@ import {
 import { isDocumentRequest, runDocumentRequest } from './operations.js';
 import { textOf } from './store/document-text.js';
 import type { Store } from './store/types.js';
-import type { Subscription, SubscriptionIndex } from './topics.js';
+import type { EventFrames, Subscription, SubscriptionIndex } from './topics.js';
 
 /** What a session needs from its relay. */
 export interface SessionContext {
@@ -55,11 +56,11 @@ export class Session {
   }
 
   /**
-   * Sends an event: `text` is its JSON, `wire` the same as a whole WebSocket frame, one buffer
-   * for every socket. The frame is written as it is unless the connection negotiated an
-   * extension (the relay offers none), which could change how its frames look.
+   * Sends an event in `mode`: its whole WebSocket frame, one buffer for every socket, written as
+   * it is unless the connection negotiated an extension (the relay offers none), which could
+   * change how its frames look; then `ws` frames the event's JSON.
    */
-  sendRaw(text: Buffer, wire: Buffer): void {
+  sendEvent(frames: EventFrames, mode: ReturnMode): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ctx.log('cut a connection that was not reading its events');
@@ -68,8 +69,8 @@ export class Session {
       return;
     }
     const raw = this.cork();
-    if (raw && this.socket.readyState === this.socket.OPEN && this.socket.extensions === '') raw.write(wire);
-    else this.socket.send(text, { binary: false });
+    if (raw && this.socket.readyState === this.socket.OPEN && this.socket.extensions === '') raw.write(frames.wire(mode));
+    else this.socket.send(frames.frame(mode), { binary: false });
   }
 
   private corked = false;

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
-import { MERGE_SCRIPT, writeScriptArgs } from '../../server/store/redis.js';
+import { MERGE_SCRIPT, WRITE_SCRIPT_KEYS, writeScriptArgs } from '../../server/store/redis.js';
 import { DEFAULT_STORE_SETTINGS } from '../../server/store/types.js';
 import { tell } from '../support/processes.js';
 
@@ -18,7 +18,7 @@ wss.on('connection', (ws) => {
     const m = JSON.parse(String(raw)) as { rid: number; service: string; id: string; data: Record<string, unknown>; mutationId: string };
     const keys = Object.keys(m.data);
     const argv = writeScriptArgs(setup, m.service, m.id, { mutationId: m.mutationId }, ['merge', JSON.stringify(m.data), String(keys.length), ...keys]);
-    void (redis.evalsha(sha, 4, ...argv) as Promise<[number, string]>).then((reply) =>
+    void (redis.evalsha(sha, WRITE_SCRIPT_KEYS, ...argv) as Promise<[number, string]>).then((reply) =>
       ws.send(`{"type":"result","rid":${m.rid},"result":${reply[1]}}`),
     );
   });

@@ -55,7 +55,7 @@ export interface ScriptSetup {
 }
 
 /**
- * The four KEYS and the ARGV of one call of a write script (lua/write-begin.lua), in the script's order (see its
+ * The {@link WRITE_SCRIPT_KEYS} KEYS and the ARGV of one call of a write script (lua/write-begin.lua), in the script's order (see its
  * header). `args` is the operation and its own arguments.
  */
 export function writeScriptArgs(setup: ScriptSetup, service: string, id: string, opts: WriteOptions, args: WriteArgs): string[] {
@@ -80,6 +80,9 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
   ];
 }
 
+/** How many of {@link writeScriptArgs}' strings are KEYS: data, log, mutation-id memo, head. */
+export const WRITE_SCRIPT_KEYS = 4;
+
 /** A write script: the shared beginning and end around one kind of change (see lua/write-begin.lua). */
 const writeScript = (change: string) => lua('write-begin') + lua(change) + lua('write-finish');
 /** The script for any write. */
@@ -87,14 +90,15 @@ export const WRITE_SCRIPT = writeScript('write-change');
 /** The script for a merge whose top-level keys are all path-addressable (the common write). */
 export const MERGE_SCRIPT = writeScript('merge-change');
 
-/**
- * Runs one Redis call and gives its failures the codes callers expect: Redis refusing a
- * command is a server fault (`internal`); everything else (connection lost, retries used up)
- * means Redis cannot be reached now (`unavailable`, 503), which a client may retry.
- */
 /** Redis answers that mean "not now" (failover, loading, busy script, memory): worth a retry. */
 const TRANSIENT = /^(READONLY|LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
 
+/**
+ * Runs one Redis call and gives its failures the codes callers expect: Redis refusing a
+ * command is a server fault (`internal`); a transient refusal, or anything else (connection
+ * lost, retries used up), means Redis cannot serve it now (`unavailable`, 503), which a client
+ * may retry.
+ */
 async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -164,8 +168,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
     const message = cause && own !== REDISJSON_MISSING ? cause : own;
     throw new Error(`syncdoc: cannot use Redis at ${describeTarget(options.redis)}: ${message}`, { cause: err });
   }
-  cmd.defineCommand('syncdocWrite', { numberOfKeys: 4, lua: WRITE_SCRIPT });
-  cmd.defineCommand('syncdocMerge', { numberOfKeys: 4, lua: MERGE_SCRIPT });
+  cmd.defineCommand('syncdocWrite', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: WRITE_SCRIPT });
+  cmd.defineCommand('syncdocMerge', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: MERGE_SCRIPT });
   return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
 }
 

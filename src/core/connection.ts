@@ -1,6 +1,5 @@
 /** The connection's public types, and the relay URL rule. The connection itself is {@link RealtimeClient}'s. */
 
-
 /** The connection as users see it. */
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 

@@ -9,9 +9,14 @@
  * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
  * the relay was never reachable meanwhile, `timeout` otherwise.
  */
+import ReconnectingWebSocket from 'partysocket/ws';
 import {
   type CatchUpResult,
+  type ClientMessage,
+  type ErrorMessage,
   type EventFilter,
+  type RelayLimits,
+  type ResultMessage,
   type ReturnMode,
   type SyncEvent,
   SyncError,
@@ -22,14 +27,11 @@ import {
   assertTopic,
   invalid,
 } from '../protocol/index.js';
-import ReconnectingWebSocket from 'partysocket/ws';
 import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
-import type { ErrorMessage, RelayLimits } from '../protocol/index.js';
 import { type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient, attempt } from './sync-client.js';
-import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 
 /** Options of {@link RealtimeClient}. */
 export interface RealtimeClientOptions {

@@ -75,7 +75,7 @@ export class SyncClient {
   }
 
   /**
-   * Creates a document. Without `id`, one is generated (`doc_` + 16 random characters) on the
+   * Creates a document. Without `id`, one is generated (`doc_` + 20 random characters) on the
    * client, so a create resent after a reconnect cannot make a second document.
    */
   create<T extends DocumentData = DocumentData>(service: string, data: T, id?: string): Promise<SyncDocument<T>> {

@@ -30,7 +30,7 @@ if #dataJson > tonumber(ARGV[10]) then
       redis.call('JSON.SET', KEYS[1], jpaths[i], before[i]:sub(2, -2))
     end
   end
-  return {0, 'too_large', 'document is ' .. #dataJson .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
+  return tooLarge(#dataJson)
 end
 
 -- A merge's values after follow from its patch: the relay derives them.

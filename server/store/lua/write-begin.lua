@@ -60,6 +60,9 @@ local newRev = rev + 1
 local nowS, revS = fmt(now), fmt(newRev)
 
 local function joined(parts) return '[' .. table.concat(parts, ',') .. ']' end
+local function tooLarge(bytes) -- the answer to a change that left the document over the limit
+  return {0, 'too_large', 'document is ' .. bytes .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
+end
 
 -- A JSONPath bracket for an object key. RedisJSON's write commands do not undo escapes inside
 -- quotes, so the key is quoted with the quote it does not contain; keys that contain a

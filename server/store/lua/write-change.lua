@@ -258,7 +258,7 @@ end
 local dataJson = redis.call('JSON.GET', KEYS[1]) -- no path: the root itself, not wrapped in [ ]
 if op ~= 'delete' and #dataJson > tonumber(ARGV[10]) then
   restore()
-  return {0, 'too_large', 'document is ' .. #dataJson .. ' bytes, over the limit of ' .. ARGV[10] .. ' bytes', rev}
+  return tooLarge(#dataJson)
 end
 
 -- The values after the write: a merge's follow from its patch (the relay derives them), and

@@ -5,9 +5,12 @@ if op ~= 'create' then
   redis.call('HSET', KEYS[4], 'rev', revS, 'updatedAt', nowS)
 end
 
-local change = '"revision":' .. revS .. ',"operation":"' .. op .. '","timestamp":' .. nowS
-if mid ~= '' then change = change .. ',"mutationId":' .. cjson.encode(mid) end
-change = change .. ',"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
+-- What the write changed, as the log line and the event's change line both carry it.
+local body = '"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
+local midPart = ''
+if mid ~= '' then midPart = ',"mutationId":' .. cjson.encode(mid) end
+
+local change = '"revision":' .. revS .. ',"operation":"' .. op .. '","timestamp":' .. nowS .. midPart .. ',' .. body
 
 -- The log may grow a quarter past its size before it is trimmed back, so that most writes
 -- skip the LTRIM call (catch-up only ever gets more history from it).
@@ -20,11 +23,8 @@ end
 -- as subscribers receive it, the change (for the diff), and the data. Relays read the small
 -- metadata line to route, and splice the data text into frames without parsing it.
 local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
-local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS
-if mid ~= '' then meta = meta .. ',"mutationId":' .. cjson.encode(mid) end
-meta = meta .. '}'
-local changed = '{"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart .. '}'
-redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n' .. changed .. '\n' .. dataJson)
+local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS .. midPart .. '}'
+redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n{' .. body .. '}\n' .. dataJson)
 
 -- The answer frame's document, as text the relay splices into its reply; `data` comes last
 -- so the relay can find where it starts without parsing (service and id are plain names).
