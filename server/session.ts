@@ -15,7 +15,9 @@ import {
   invalid,
   parseClientMessage,
 } from '../src/protocol/index.js';
-import { isDocumentRequest, runDocumentRequest } from './operations.js';
+import { authorizeSubscription } from './auth/access.js';
+import { Permissions } from './auth/principal.js';
+import { isDocumentRequest, runRequest } from './requests.js';
 import { textOf } from './store/document-text.js';
 import type { Store } from './store/types.js';
 import type { EventFrames, Subscription, SubscriptionIndex } from './topics.js';
@@ -47,6 +49,8 @@ export class Session {
    * if the subscription took effect at once.
    */
   private listening: Promise<void> | undefined;
+  /** What this connection may do. */
+  private permissions: Permissions = Permissions.EVERYTHING;
 
   constructor(
     private readonly socket: WebSocket,
@@ -145,9 +149,10 @@ export class Session {
   }
 
   private async run(m: ClientMessage): Promise<ResultMessage['result']> {
-    if (isDocumentRequest(m)) return runDocumentRequest(this.ctx.store, m);
+    if (isDocumentRequest(m)) return runRequest(this.ctx.store, this.permissions, m);
     switch (m.type) {
       case 'subscribe': {
+        authorizeSubscription(this.permissions, m.topic, m.filter);
         const existing = this.subs.get(m.sub);
         if (!existing && this.subs.size >= MAX_SUBSCRIPTIONS) {
           throw invalid(`a connection may hold at most ${MAX_SUBSCRIPTIONS} subscriptions`);

@@ -9,7 +9,8 @@ import type { ConnectionStatus, RealtimeClient, SubscribeOptions, SyncEvent } fr
 import { type ClientMessage, type ResultMessage, SyncError, filterMatches, topicMatches } from '../../src/protocol/index.js';
 import type { RequestOptions, WithoutRid } from '../../src/core/connection.js';
 import type { DocumentTransport } from '../../src/core/document-transport.js';
-import { type DocumentRequest, isDocumentRequest, runDocumentRequest } from '../../server/operations.js';
+import { type DocumentRequest, isDocumentRequest, runRequest } from '../../server/requests.js';
+import { Permissions } from '../../server/auth/principal.js';
 import { EventFrames } from '../../server/topics.js';
 import { type Store, createMemoryStore } from '../../server/index.js';
 
@@ -100,7 +101,7 @@ export class FakeTransport implements DocumentTransport {
     const m = { ...call.message, rid: 1 } as ClientMessage;
     let deliver: () => void;
     try {
-      const result = isDocumentRequest(m) ? await runDocumentRequest(this.store, m as DocumentRequest) : null;
+      const result = isDocumentRequest(m) ? await runRequest(this.store, Permissions.EVERYTHING, m as DocumentRequest) : null;
       deliver = () => call.resolve(structuredClone(result));
     } catch (err) {
       const e = err instanceof SyncError ? err : new SyncError('internal', String(err));

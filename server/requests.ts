@@ -1,24 +1,28 @@
 /**
- * The document requests a relay answers, run against a store. Kept apart from the socket
- * handling so that other transports (and test doubles of the client's connection) run exactly
- * the same code.
+ * The request path: `(who asks, checked request) → result`. Rights are checked first, in
+ * {@link authorize}, then the store runs the request. Nothing here knows the transport, so the
+ * socket session, the HTTP API and test doubles of the client's connection run the same code.
  */
 import { type ClientMessage, type ResultMessage, generateDocId } from '../src/protocol/index.js';
+import { authorize } from './auth/access.js';
+import type { Permissions } from './auth/principal.js';
 import type { Store } from './store/types.js';
 
 /** The requests that read or write documents. */
 export type DocumentRequest = Extract<ClientMessage, { type: 'create' | 'get' | 'replace' | 'merge' | 'mutate' | 'delete' | 'catchup' }>;
 
-/** True for the requests {@link runDocumentRequest} handles. */
+/** True for the requests {@link runRequest} handles. */
 export function isDocumentRequest(m: ClientMessage): m is DocumentRequest {
   return m.type !== 'subscribe' && m.type !== 'unsubscribe' && m.type !== 'ping';
 }
 
-/** Runs one checked document request; rejects with the store's `SyncError`. */
-export async function runDocumentRequest(store: Store, m: DocumentRequest): Promise<ResultMessage['result']> {
+/** Runs one checked document request for `permissions`; rejects with `forbidden` or the store's `SyncError`. */
+export async function runRequest(store: Store, permissions: Permissions, m: DocumentRequest): Promise<ResultMessage['result']> {
+  const createdId = m.type === 'create' && m.id === undefined ? generateDocId() : undefined;
+  authorize(permissions, m, createdId);
   switch (m.type) {
     case 'create':
-      return store.create(m.service, m.id ?? generateDocId(), m.data, m.mutationId ? { mutationId: m.mutationId } : {});
+      return store.create(m.service, m.id ?? createdId!, m.data, m.mutationId ? { mutationId: m.mutationId } : {});
     case 'get':
       return store.get(m.service, m.id);
     case 'replace':
