@@ -13,6 +13,7 @@ const external = [
   /^use-sync-external-store(\/.*)?$/,
   'immer',
   'ioredis',
+  'jose',
   'ws',
   /^partysocket(\/.*)?$/,
 ];

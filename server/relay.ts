@@ -1,13 +1,16 @@
 /**
  * createRelay: HTTP and WebSocket on one port, wired to a store. HTTP answers `/health`; every
- * WebSocket upgrade becomes a {@link Session}; every store event is routed to subscribers.
+ * WebSocket upgrade from an allowed origin becomes a {@link Session}; every store event is
+ * routed to subscribers.
  */
 import { randomBytes } from 'node:crypto';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RedisOptions } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, type DocumentLimits } from '../src/protocol/index.js';
+import { type AuthOptions, createVerifier } from './auth/verify.js';
+import { type ConnectionLimits, type RefusalReason, Refusals, UserConnections, checkConnectionLimits } from './limits.js';
 import { Session } from './session.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis.js';
@@ -26,17 +29,30 @@ export interface RelayOptions {
   store?: Store;
   /** Prefix of every Redis key and channel. Default `syncdoc:`. */
   keyPrefix?: string;
-  /** Document limits. Defaults: 256 KiB serialized, depth 32. */
-  limits?: Partial<DocumentLimits>;
+  /**
+   * Limits. Documents: 256 KiB serialized, depth 32. Connections: see {@link ConnectionLimits}
+   * (writes and frames per second, subscriptions, connections per user, the auth deadline).
+   */
+  limits?: Partial<DocumentLimits & ConnectionLimits>;
   /** Writes kept per document for catch-up. Default 100. */
   changeLogSize?: number;
   /** Seconds a mutation id is remembered for replay (one small key per write). Default 3600. */
   mutationIdTtlSeconds?: number;
   /**
-   * Decides whether a connection may open, from the client's `token` (query `?token=`).
-   * Return `false` (or throw) to refuse with 401. Default: every connection is accepted.
+   * How tokens are checked: a JWT `secret` (HS256) or `publicKey` (RS256, ES256, EdDSA), with
+   * optional `issuer` and `audience`; or your own `verify(token, request)`. Omitted: every
+   * connection may read and write every document (said at start-up), and the relay refuses to
+   * bind a non-loopback host unless `allowAnonymous` is set.
    */
-  authenticate?: (token: string | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+  auth?: AuthOptions;
+  /** Without `auth`, allow binding a host other than loopback. Default false. */
+  allowAnonymous?: boolean;
+  /**
+   * Browser origins (`https://app.example.com`) allowed to open a WebSocket; others are refused
+   * at the upgrade with 403. Requests without an `Origin` (non-browser clients) are not
+   * affected. Default: every origin.
+   */
+  allowedOrigins?: string[];
   /** Where the relay writes its few log lines. Default: `console.error`. */
   log?: (line: string) => void;
 }
@@ -51,6 +67,8 @@ export interface Relay {
   readonly store: Store;
   /** Number of open client connections. */
   readonly connections: number;
+  /** Refusals since start, by reason (bad tokens, rights, limits, origins). */
+  readonly refusals: Record<RefusalReason, number>;
   /** Stops accepting, closes every socket and the store's connections. */
   close(): Promise<void>;
 }
@@ -58,7 +76,16 @@ export interface Relay {
 /** Starts a relay. Rejects when the port is taken or Redis (with RedisJSON) cannot be used. */
 export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const log = options.log ?? ((line: string) => console.error(`syncdoc-relay: ${line}`));
-  const limits: DocumentLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = { ...DEFAULT_LIMITS, ...checkConnectionLimits(options.limits), ...pick(options.limits) };
+  const host = options.host ?? '127.0.0.1';
+  if (!options.auth && !options.allowAnonymous && !isLoopback(host)) {
+    throw new Error(
+      `refusing to listen on ${host} without auth: anyone who can reach it could read and write every document. ` +
+        'Configure auth, or set allowAnonymous (--allow-anonymous) if that is what you want.',
+    );
+  }
+  const verify = options.auth ? createVerifier(options.auth, log) : undefined;
+  const origins = options.allowedOrigins?.map(normalizeOrigin);
   const settings = {
     maxDocumentBytes: limits.maxDocumentBytes,
     ...(options.changeLogSize !== undefined && { changeLogSize: options.changeLogSize }),
@@ -75,7 +102,10 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   // Frames are size-checked against the document limit after parsing (with a typed reply);
   // this cap, also announced to clients, only stops abuse.
   const maxFrameBytes = Math.max(4 * limits.maxDocumentBytes, 1 << 20);
-  const ctx = { store, index, limits, maxFrameBytes, instance, log };
+  const refusals = new Refusals();
+  const users = new UserConnections(limits.maxConnectionsPerUser);
+  const ctx = { store, index, limits, maxFrameBytes, instance, log, verify, users, refusals };
+  if (!verify) log('no auth configured: every connection may read and write every document');
   store.onEvent((event: StoreEvent) => {
     if (index.size === 0) return; // nobody to tell: do not even read the event
     const frames = new EventFrames(event);
@@ -99,29 +129,25 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
   http.on('upgrade', (req, socket, head) => {
     // Node drops its own error handler on upgrade and ws adds one only in handleUpgrade: a
-    // client that resets while authenticate() runs must not crash the relay.
+    // client that resets meanwhile must not crash the relay.
     socket.on('error', () => socket.destroy());
-    void (async () => {
-      try {
-        const token = new URL(req.url ?? '/', 'http://relay').searchParams.get('token') ?? undefined;
-        if (options.authenticate && !(await options.authenticate(token, req))) throw new Error('refused');
-      } catch {
-        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      if (socket.destroyed) return;
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const session = new Session(ws, ctx);
-        ws.on('message', (data, isBinary) => void session.receive(data as Buffer, isBinary));
-        ws.on('close', () => session.dispose());
-        ws.on('error', () => session.dispose());
-      });
-    })();
+    const origin = req.headers.origin;
+    if (origins && origin !== undefined && !origins.includes(origin)) {
+      refusals.count('origin');
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\norigin ${origin.slice(0, 200)} is not allowed\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new Session(ws, req, ctx);
+      ws.on('message', (data, isBinary) => void session.receive(data as Buffer, isBinary));
+      ws.on('close', () => session.dispose());
+      ws.on('error', () => session.dispose());
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+    http.listen(options.port ?? 8787, host, () => {
       http.off('error', reject);
       resolve();
     });
@@ -130,15 +156,18 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     throw err;
   });
   const address = http.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const bound = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${bound}:${address.port}`,
     port: address.port,
     store,
     get connections() {
       return wss.clients.size;
+    },
+    get refusals() {
+      return refusals.snapshot();
     },
     close: () =>
       (closing ??= (async () => {
@@ -154,4 +183,31 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
         await store.close();
       })()),
   };
+}
+
+/** The document limits given (the rest of `limits` is checked by {@link checkConnectionLimits}). */
+function pick(limits: Partial<DocumentLimits> | undefined): Partial<DocumentLimits> {
+  const out: Partial<DocumentLimits> = {};
+  if (limits?.maxDocumentBytes !== undefined) out.maxDocumentBytes = limits.maxDocumentBytes;
+  if (limits?.maxDepth !== undefined) out.maxDepth = limits.maxDepth;
+  return out;
+}
+
+/** Whether `host` is a loopback interface, reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** `https://App.example.com/` → `https://app.example.com`, as browsers send `Origin`. */
+function normalizeOrigin(origin: string): string {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    throw new Error(`allowedOrigins: ${JSON.stringify(origin)} is not an origin like https://app.example.com`);
+  }
+  if (url.origin === 'null' || url.pathname !== '/' || url.search || url.hash) {
+    throw new Error(`allowedOrigins: ${JSON.stringify(origin)} must be scheme://host[:port] only`);
+  }
+  return url.origin;
 }

@@ -11,9 +11,11 @@ import type { Store } from './store/types.js';
 /** The requests that read or write documents. */
 export type DocumentRequest = Extract<ClientMessage, { type: 'create' | 'get' | 'replace' | 'merge' | 'mutate' | 'delete' | 'catchup' }>;
 
+const DOCUMENT_REQUESTS = new Set<ClientMessage['type']>(['create', 'get', 'replace', 'merge', 'mutate', 'delete', 'catchup']);
+
 /** True for the requests {@link runRequest} handles. */
 export function isDocumentRequest(m: ClientMessage): m is DocumentRequest {
-  return m.type !== 'subscribe' && m.type !== 'unsubscribe' && m.type !== 'ping';
+  return DOCUMENT_REQUESTS.has(m.type);
 }
 
 /** Runs one checked document request for `permissions`; rejects with `forbidden` or the store's `SyncError`. */

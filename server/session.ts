@@ -1,22 +1,33 @@
 /**
- * One client connection: parses and checks each frame, runs requests against the store, keeps
- * the connection's subscriptions, and answers every request with a result or a typed error.
- * Nothing a client sends can throw out of here.
+ * One client connection: parses and checks each frame, holds the connection's principal and
+ * limits, runs requests through the request path, keeps the connection's subscriptions, and
+ * answers every request with a result or a typed error. Nothing a client sends can throw out
+ * of here.
+ *
+ * A connection is `authenticating` (on a relay with auth, until a valid first `auth` frame; it
+ * is closed with 4401 after `authTimeoutMs`), then `open` (until its token expires unrefreshed,
+ * which closes it with 4401), then `closed`.
  */
+import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import {
+  type AuthInfo,
+  type AuthRequest,
   type ClientMessage,
   type DocumentLimits,
   type ResultMessage,
   type ReturnMode,
   type ServerMessage,
+  CLOSE_CODES,
   FrameError,
   SyncError,
   invalid,
   parseClientMessage,
 } from '../src/protocol/index.js';
 import { authorizeSubscription } from './auth/access.js';
-import { Permissions } from './auth/principal.js';
+import { type Principal, Permissions } from './auth/principal.js';
+import type { TokenVerifier } from './auth/verify.js';
+import { type ConnectionLimits, type Refusals, TokenBucket, type UserConnections, rateLimited } from './limits.js';
 import { isDocumentRequest, runRequest } from './requests.js';
 import { textOf } from './store/document-text.js';
 import type { Store } from './store/types.js';
@@ -26,37 +37,87 @@ import type { EventFrames, Subscription, SubscriptionIndex } from './topics.js';
 export interface SessionContext {
   store: Store;
   index: SubscriptionIndex<Session>;
-  limits: DocumentLimits;
+  limits: DocumentLimits & ConnectionLimits;
   /** Largest frame the socket accepts (bigger ones close it with 1009). */
   maxFrameBytes: number;
   instance: string;
   log: (line: string) => void;
+  /** Checks tokens; absent on a relay without auth, where every connection may do everything. */
+  verify: TokenVerifier | undefined;
+  users: UserConnections;
+  refusals: Refusals;
 }
 
-const MAX_SUBSCRIPTIONS = 1000;
 /** The TCP socket under a ws WebSocket. */
 type RawSocket = { cork(): void; uncork(): void; write(data: Buffer): boolean };
 /** A socket whose unsent backlog passes this is cut; its client reconnects and catches up. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const WRITES = new Set<ClientMessage['type']>(['create', 'replace', 'merge', 'mutate', 'delete']);
+const ANONYMOUS: AuthInfo = { user: null, expiresAt: null, expiresIn: null };
 
 /** One connected client. */
 export class Session {
   private readonly subs = new Map<string, Subscription<Session>>();
-  private closed = false;
+  private state: 'authenticating' | 'verifying' | 'open' | 'closed';
   /**
    * Set while a subscribe waits for the store to start listening. Frames that arrive meanwhile
    * wait for it, so a read sent after a subscribe still runs after events flow, as it would
    * if the subscription took effect at once.
    */
   private listening: Promise<void> | undefined;
-  /** What this connection may do. */
-  private permissions: Permissions = Permissions.EVERYTHING;
+  private principal: Principal | undefined;
+  /** What this connection may do: everything on a relay without auth, else its token's grants. */
+  private permissions: Permissions;
+  private readonly writes: TokenBucket;
+  private readonly frames: TokenBucket;
+  /** Frame-rate refusals left before the socket is closed as flooding (refilled one a second). */
+  private readonly rateRefusals: TokenBucket;
+  /** Settles once the first token is verified (or refused). */
+  private verifying: Promise<void> | undefined;
+  /** The auth deadline, then the token's expiry. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
+    private readonly request: IncomingMessage,
     private readonly ctx: SessionContext,
   ) {
-    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1, limits: { ...ctx.limits, maxFrameBytes: ctx.maxFrameBytes } });
+    const { limits } = ctx;
+    this.writes = new TokenBucket(limits.writesPerSecond, limits.writeBurst);
+    this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
+    this.rateRefusals = new TokenBucket(1, limits.maxRateRefusals);
+    if (ctx.verify) {
+      this.state = 'authenticating';
+      this.permissions = Permissions.of({});
+      this.timer = setTimeout(() => {
+        ctx.refusals.count('auth_timeout');
+        this.refuse(null, new SyncError('unauthorized', `no valid token within ${limits.authTimeoutMs} ms`));
+      }, limits.authTimeoutMs);
+    } else {
+      this.state = 'open';
+      this.permissions = Permissions.EVERYTHING;
+      this.welcome(ANONYMOUS);
+    }
+  }
+
+  /** (A getter: the state changes across awaits, which a narrowed `this.state` would hide.) */
+  private get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Who the relay took this connection for, as the welcome and a refresh say it. */
+  private authInfo(): AuthInfo {
+    if (!this.principal) return ANONYMOUS;
+    const expiresAt = this.principal.expiresAt;
+    return { user: this.principal.user, expiresAt: expiresAt ?? null, expiresIn: expiresAt === undefined ? null : expiresAt - Date.now() };
+  }
+
+  private welcome(info: AuthInfo): void {
+    const { ctx } = this;
+    const { maxDocumentBytes, maxDepth } = ctx.limits;
+    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1, limits: { maxDocumentBytes, maxDepth, maxFrameBytes: ctx.maxFrameBytes }, ...info });
   }
 
   /**
@@ -65,11 +126,11 @@ export class Session {
    * change how its frames look; then `ws` frames the event's JSON.
    */
   sendEvent(frames: EventFrames, mode: ReturnMode): void {
-    if (this.closed) return;
+    if (this.state === 'closed') return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ctx.log('cut a connection that was not reading its events');
       this.socket.close(1013, 'too slow: reconnect and catch up');
-      this.closed = true; // once: later events would only log and close again
+      this.state = 'closed'; // once: later events would only log and close again
       return;
     }
     const raw = this.cork();
@@ -102,7 +163,7 @@ export class Session {
   }
 
   private sendText(text: string): void {
-    if (!this.closed) this.socket.send(text);
+    if (this.state !== 'closed') this.socket.send(text);
   }
 
   private fail(rid: number | null, err: unknown): void {
@@ -110,6 +171,7 @@ export class Session {
     if (err instanceof SyncError) {
       error = err;
       if (error.code === 'internal' || error.code === 'unavailable') this.ctx.log(`${error.code}: ${error.message}`);
+      else if (error.code === 'forbidden') this.ctx.refusals.count('forbidden');
     } else {
       this.ctx.log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       error = new SyncError('internal', 'the relay could not complete the request');
@@ -117,20 +179,49 @@ export class Session {
     this.send({ type: 'error', rid, error: error.toJSON() });
   }
 
+  /** Answers with `error` and closes the socket: a missing, refused or expired token (4401), or too many connections. */
+  private refuse(rid: number | null, error: SyncError, code: number = CLOSE_CODES.unauthorized): void {
+    if (this.state === 'closed') return;
+    this.fail(rid, error);
+    this.state = 'closed';
+    clearTimeout(this.timer);
+    this.socket.close(code, error.message.slice(0, 120));
+  }
+
   /** Handles one incoming frame. */
   async receive(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
-    if (isBinary) {
-      this.fail(null, invalid('binary frames are not supported; send JSON text'));
-      return;
+    if (this.state === 'closed') return;
+    let message: ClientMessage | undefined;
+    let refusal: FrameError | undefined;
+    if (isBinary) refusal = new FrameError(null, invalid('binary frames are not supported; send JSON text'));
+    else {
+      const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
+      try {
+        message = parseClientMessage(text, this.ctx.limits);
+      } catch (err) {
+        refusal = err instanceof FrameError ? err : new FrameError(null, err instanceof SyncError ? err : invalid(String(err)));
+      }
     }
-    const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
-    let message: ClientMessage;
-    try {
-      message = parseClientMessage(text, this.ctx.limits);
-    } catch (err) {
-      if (err instanceof FrameError) this.fail(err.rid, err.error);
-      else this.fail(null, err);
-      return;
+    const rid = message?.rid ?? refusal!.rid;
+    if (!this.withinFrameRate(rid)) return;
+    if (refusal) return this.fail(refusal.rid, refusal.error);
+    const m = message!;
+    if (this.state === 'authenticating') {
+      if (m.type !== 'auth') {
+        return this.refuse(rid, new SyncError('unauthorized', 'authenticate first: the first frame must be {"type":"auth","rid":1,"token":"..."}'));
+      }
+      return (this.verifying = this.authenticate(m));
+    }
+    // Frames sent right behind the token wait for its verdict, then run in order (or not at all).
+    if (this.verifying) await this.verifying;
+    if (this.state !== 'open') return;
+    if (WRITES.has(m.type)) {
+      const wait = this.writes.take();
+      if (wait > 0) {
+        this.ctx.refusals.count('write_rate');
+        const { writesPerSecond } = this.ctx.limits;
+        return this.fail(rid, rateLimited(`over the write limit of ${writesPerSecond} per second for one connection; retry in ${wait} ms`, wait));
+      }
     }
     try {
       if (this.listening) {
@@ -138,14 +229,105 @@ export class Session {
         // Closed meanwhile: dispose() has run, so nothing may be added for this session now.
         if (this.closed) return;
       }
-      const result = await this.run(message);
+      const result = await this.run(m);
       const text = textOf(result);
       // A document the store holds as text goes out as that text, not parsed and re-serialized.
-      if (text !== undefined) this.sendText(`{"type":"result","rid":${message.rid},"result":${text}}`);
-      else this.send({ type: 'result', rid: message.rid, result });
+      if (text !== undefined) this.sendText(`{"type":"result","rid":${m.rid},"result":${text}}`);
+      else this.send({ type: 'result', rid: m.rid, result });
     } catch (err) {
-      this.fail(message.rid, err);
+      this.fail(m.rid, err);
     }
+  }
+
+  /**
+   * Spends a frame token. Over the rate, the frame is refused with `rate_limited`; a socket that
+   * keeps sending past its refusals is flooding and is closed (1008), so it costs the relay a
+   * bounded number of replies.
+   */
+  private withinFrameRate(rid: number | null): boolean {
+    const wait = this.frames.take();
+    if (wait === 0) return true;
+    this.ctx.refusals.count('frame_rate');
+    if (this.rateRefusals.take() > 0) {
+      this.ctx.refusals.count('flood');
+      this.refuse(rid, rateLimited('too many frames: closing this connection'), CLOSE_CODES.policy);
+      return false;
+    }
+    this.fail(rid, rateLimited(`over the frame limit of ${this.ctx.limits.framesPerSecond} per second; retry in ${wait} ms`, wait));
+    return false;
+  }
+
+  /** The first `auth` frame: verify, take a place for the user, welcome. */
+  private async authenticate(m: AuthRequest): Promise<void> {
+    this.state = 'verifying';
+    let principal: Principal;
+    try {
+      principal = await this.verified(m.token);
+    } catch (err) {
+      this.ctx.refusals.count('unauthorized');
+      return this.refuse(m.rid, err as SyncError);
+    }
+    if (this.closed) return; // the socket went, or the deadline passed, meanwhile
+    if (!this.ctx.users.admit(principal.user)) {
+      this.ctx.refusals.count('connections_per_user');
+      const max = this.ctx.limits.maxConnectionsPerUser;
+      return this.refuse(m.rid, rateLimited(`user "${principal.user}" already holds ${max} connections, the most allowed`), CLOSE_CODES.tooManyConnections);
+    }
+    this.state = 'open';
+    this.adopt(principal);
+    this.welcome(this.authInfo());
+  }
+
+  /** Verifies a token; a token already expired is refused like any other. */
+  private async verified(token: string | undefined): Promise<Principal> {
+    const principal = await this.ctx.verify!(token, this.request);
+    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new SyncError('unauthorized', 'the token has expired');
+    return principal;
+  }
+
+  /** Makes `principal` this connection's, and closes the connection when its token expires. */
+  private adopt(principal: Principal): void {
+    this.principal = principal;
+    this.permissions = Permissions.of(principal.grants);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const expiresAt = principal.expiresAt;
+    if (expiresAt === undefined) return;
+    const arm = () => {
+      const left = expiresAt - Date.now();
+      if (left > 0) {
+        this.timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+        return;
+      }
+      this.ctx.refusals.count('token_expired');
+      this.refuse(null, new SyncError('unauthorized', 'the token has expired: reconnect with a fresh one'));
+    };
+    arm();
+  }
+
+  /**
+   * A token sent on the open socket: its grants apply at once, and every subscription they no
+   * longer allow ends with a `forbidden` error naming it. A refused refresh leaves the
+   * connection as it was, until the old token expires.
+   */
+  private async refresh(m: AuthRequest): Promise<AuthInfo> {
+    if (!this.ctx.verify) return ANONYMOUS;
+    const principal = await this.verified(m.token);
+    if (this.closed) return this.authInfo();
+    if (principal.user !== this.principal!.user) {
+      throw new SyncError('unauthorized', `a refreshed token must name the same user ("${this.principal!.user}"); open a new connection for another`);
+    }
+    this.adopt(principal);
+    for (const sub of [...this.subs.values()]) {
+      try {
+        authorizeSubscription(this.permissions, sub.topic, sub.filter);
+      } catch (err) {
+        this.drop(sub);
+        this.ctx.refusals.count('forbidden');
+        this.send({ type: 'error', rid: null, sub: sub.sub, error: (err as SyncError).toJSON() });
+      }
+    }
+    return this.authInfo();
   }
 
   private async run(m: ClientMessage): Promise<ResultMessage['result']> {
@@ -154,8 +336,10 @@ export class Session {
       case 'subscribe': {
         authorizeSubscription(this.permissions, m.topic, m.filter);
         const existing = this.subs.get(m.sub);
-        if (!existing && this.subs.size >= MAX_SUBSCRIPTIONS) {
-          throw invalid(`a connection may hold at most ${MAX_SUBSCRIPTIONS} subscriptions`);
+        const max = this.ctx.limits.maxSubscriptions;
+        if (!existing && this.subs.size >= max) {
+          this.ctx.refusals.count('subscriptions');
+          throw rateLimited(`a connection may hold at most ${max} subscriptions`);
         }
         if (existing) this.ctx.index.delete(existing);
         const sub: Subscription<Session> = { owner: this, sub: m.sub, topic: m.topic, filter: m.filter, mode: m.returnMode ?? 'full' };
@@ -179,16 +363,26 @@ export class Session {
         if (sub) this.drop(sub);
         return null;
       }
+      case 'auth':
+        return this.refresh(m);
       case 'ping':
         return null;
     }
   }
 
-  /** Drops every subscription; called when the socket closes. */
+  /** Drops every subscription and gives back the user's place; called when the socket closes. */
   dispose(): void {
-    this.closed = true;
+    // (A principal is set only once its user was admitted.)
+    if (this.principal && !this.released) {
+      this.released = true;
+      this.ctx.users.release(this.principal.user);
+    }
+    this.state = 'closed';
+    clearTimeout(this.timer);
     for (const sub of this.subs.values()) this.drop(sub);
   }
+
+  private released = false;
 
   private drop(sub: Subscription<Session>): void {
     // A subscription replaced under the same name is no longer this session's to drop.

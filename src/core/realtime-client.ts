@@ -4,6 +4,9 @@
  *
  * The connection is partysocket's reconnecting socket as an explicit state machine (its states
  * map onto the small public {@link ConnectionStatus}), with the requests in flight over it.
+ * Every connection starts with an `auth` frame carrying the token ({@link ClientAuth}); nothing
+ * else is sent until the relay's welcome. A refused token stops the client: calls fail with
+ * `unauthorized` until {@link RealtimeClient.connect}.
  * Each request gets a `rid`; it is sent when the connection is open and sent again after every
  * reconnect until answered. That is safe because reads are idempotent and every write carries a
  * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
@@ -11,6 +14,7 @@
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import {
+  type AuthInfo,
   type CatchUpResult,
   type ClientMessage,
   type ErrorMessage,
@@ -28,6 +32,7 @@ import {
   invalid,
 } from '../protocol/index.js';
 import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
+import { ClientAuth, type Identity, type TokenSource } from './client-auth.js';
 import { type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
@@ -37,8 +42,13 @@ import { SyncClient, attempt } from './sync-client.js';
 export interface RealtimeClientOptions {
   /** The relay: `http(s)://` or `ws(s)://` URL. */
   url: string;
-  /** Sent to the relay as `?token=`; a function is called on every (re)connect. */
-  token?: string | (() => string | Promise<string>);
+  /**
+   * The token, sent in each connection's first frame (never in the URL). A function is asked
+   * before every (re)connect and again before the token expires; the new token is sent on the
+   * open socket. A token the relay refuses stops the client (status `closed`,
+   * {@link RealtimeClient.connectionError}) until `connect()`.
+   */
+  token?: TokenSource;
   /** Connect at once (default `true`); otherwise on the first call or {@link RealtimeClient.connect}. */
   autoConnect?: boolean;
   /** Reconnect after a drop, with backoff and jitter (default `true`). */
@@ -105,6 +115,11 @@ export class RealtimeClient {
   #limits: RelayLimits | undefined;
   #nextRid = 1;
   readonly #pending = new Map<number, Pending>();
+  readonly #auth: ClientAuth;
+  /** The rid of this socket's `auth` frame, whose answer is the welcome or a refusal. */
+  #helloRid = 0;
+  /** Why the connection is down, when the relay said so (a refused token, too many connections). */
+  #connectionError: SyncError | undefined;
 
   constructor(options: RealtimeClientOptions) {
     if (typeof options?.url !== 'string') {
@@ -117,6 +132,10 @@ export class RealtimeClient {
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
     this.#options = { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout };
+    this.#auth = new ClientAuth(options.token, {
+      refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
+      error: (err) => this.#emitter.emit('error', err),
+    });
     this.sync = new SyncClient((m) => this.request(m));
     if (options.autoConnect ?? true) this.#open();
   }
@@ -126,10 +145,28 @@ export class RealtimeClient {
     return this.#state;
   }
 
-  /** Opens the connection (when created with `autoConnect: false`). */
+  /** Who the relay took this client for (its token's user and expiry), once welcomed. */
+  get identity(): Identity | undefined {
+    return this.#auth.identity;
+  }
+
+  /**
+   * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
+   * or expired; calls fail at once until `connect()`), or `rate_limited` (the user holds too
+   * many connections; the client keeps trying). Cleared once a connection is welcomed.
+   */
+  get connectionError(): SyncError | undefined {
+    return this.#connectionError;
+  }
+
+  /** Opens the connection (when created with `autoConnect: false`, after `disconnect()`, or after a refused token). */
   connect(): void {
     if (this.#closed) throw closedError();
     this.#offline = false;
+    if (this.#auth.refusal) {
+      this.#auth.reset();
+      this.#connectionError = undefined;
+    }
     this.#open();
   }
 
@@ -140,30 +177,34 @@ export class RealtimeClient {
     this.#emitter.emit('status', next);
   }
 
-  /** Dials the relay (no-op when already open or dialing). */
+  /** Dials the relay (no-op when already open or dialing, or while the token is refused). */
   #open(): void {
-    if (this.#socket) return;
+    if (this.#socket || this.#auth.refusal) return;
     const base = socketUrl(this.#options.url);
-    const { token, reconnection = true } = this.#options;
-    const withToken = (t: string) => {
-      const u = new URL(base);
-      u.searchParams.set('token', t);
-      return u.toString();
-    };
-    // A token function is called on every (re)connect.
-    const url = token === undefined ? base : typeof token === 'string' ? withToken(token) : async () => withToken(await token());
+    const { reconnection = true } = this.#options;
     this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
-    const socket = new ReconnectingWebSocket(url, [], {
-      WebSocket: this.#options.WebSocket,
-      maxRetries: reconnection ? Infinity : 0,
-      // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
-      minReconnectionDelay: 200 + Math.random() * 800,
-      reconnectionDelayGrowFactor: 1.5,
-      connectionTimeout: 5000,
-      // Left at partysocket's defaults: maxReconnectionDelay (10 s), and maxEnqueuedMessages,
-      // which never matters: frames go out only while the socket is open (#transmit).
-    });
+    const socket = new ReconnectingWebSocket(
+      // Before every dial: a token function is asked for the token the first frame will carry.
+      async () => (await this.#auth.prepare(), base),
+      [],
+      {
+        WebSocket: this.#options.WebSocket,
+        maxRetries: reconnection ? Infinity : 0,
+        // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
+        minReconnectionDelay: 200 + Math.random() * 800,
+        reconnectionDelayGrowFactor: 1.5,
+        connectionTimeout: 5000,
+        // Left at partysocket's defaults: maxReconnectionDelay (10 s), and maxEnqueuedMessages,
+        // which never matters: frames go out only while the socket is open (#transmit).
+        shouldReconnectOnClose: (e: CloseEvent) => this.#auth.shouldReconnect(e.code, e.reason),
+      },
+    );
     this.#socket = socket;
+    socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return;
+      this.#helloRid = this.#nextRid++;
+      socket.send(this.#auth.helloFrame(this.#helloRid));
+    });
     socket.addEventListener('message', (e: MessageEvent) => {
       let message: unknown;
       try {
@@ -177,6 +218,8 @@ export class RealtimeClient {
         this.#everOpened = true;
         this.#limits = message.limits;
         this.#ready = true;
+        this.#connectionError = undefined;
+        this.#auth.welcomed(message);
         // Subscriptions first, so no event of a resent write is missed; then the requests not
         // answered yet (subscribe frames are made afresh from the list, never resent); then
         // 'open', so its listeners (catch-up) run after them.
@@ -185,19 +228,55 @@ export class RealtimeClient {
         this.#setState('open');
       } else if (message.type === 'event') {
         this.#dispatch(message.event);
+      } else if (message.rid === this.#helloRid) {
+        // The answer to the first frame: a refusal (the close follows), or, from a relay
+        // without auth that welcomed us at once, a result with nothing new in it.
+        if (message.type === 'error') this.#helloRefused(SyncError.from(message.error));
       } else if (message.type === 'result' || message.rid !== null) {
         this.#settle(message);
       } else {
-        this.#emitter.emit('error', SyncError.from(message.error));
+        const err = SyncError.from(message.error);
+        // A token that expired: the close that follows says whether a fresh one mends it.
+        if (message.sub === undefined && err.code === 'unauthorized') this.#auth.expired(err);
+        else if (message.sub !== undefined) this.#subscriptionEnded(message.sub, err);
+        else this.#emitter.emit('error', err);
       }
     });
     socket.addEventListener('close', () => {
       if (this.#socket !== socket) return;
       this.#ready = false;
+      const refusal = this.#auth.refusal;
+      if (refusal) return this.#refuse(refusal);
       const willRetry = reconnection && socket.shouldReconnect;
       this.#setState(willRetry ? 'reconnecting' : 'closed');
       if (!willRetry) this.#socket = undefined;
     });
+  }
+
+  /** The relay refused this connection's first frame. */
+  #helloRefused(err: SyncError): void {
+    this.#connectionError = err;
+    // A refused token stops the client when the socket closes (#refuse says so then). Anything
+    // else (too many connections for this user) is not the token's fault: keep trying.
+    if (err.code === 'unauthorized') this.#auth.refused(err);
+    else this.#emitter.emit('error', err);
+  }
+
+  /**
+   * Stops after a refusal: no reconnect loop with a token the relay will not take. Every call
+   * waiting, offline writes included, fails with the refusal, and new calls fail at once.
+   */
+  #refuse(err: SyncError): void {
+    this.#connectionError = err;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.close();
+    for (const [rid, p] of this.#pending) {
+      this.#drop(rid, p);
+      p.reject(err);
+    }
+    this.#setState('closed');
+    this.#emitter.emit('error', err);
   }
 
   /** Closes the socket; it stays closed until {@link RealtimeClient.connect} or a call opens it. */
@@ -216,6 +295,8 @@ export class RealtimeClient {
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
     if (this.#closed) return Promise.reject(closedError());
+    const refusal = this.#auth.refusal;
+    if (refusal) return Promise.reject(refusal);
     if (!options.queueWhileOffline && !this.#offline) this.#open();
     return this.#request(message, options);
   }
@@ -289,6 +370,7 @@ export class RealtimeClient {
    * until they are resent.
    */
   #connectionLost(): void {
+    this.#auth.stop();
     for (const [rid, p] of this.#pending) {
       if (p.resend === false) {
         this.#drop(rid, p);
@@ -316,10 +398,12 @@ export class RealtimeClient {
 
   /**
    * Subscribes to a topic and returns the subscription id (`sub_1`, ...). The subscription is
-   * renewed after every reconnect; a refusal by the relay arrives as an `error` event.
-   * `onEvent`, when given, receives exactly this subscription's events, in its return mode.
+   * renewed after every reconnect. `onEvent`, when given, receives exactly this subscription's
+   * events, in its return mode. When the relay refuses the subscription, or ends it because a
+   * refreshed token no longer allows it (`forbidden`), it is dropped and the error goes to
+   * `onError` and to `error` listeners.
    */
-  subscribe(options: SubscribeOptions, onEvent?: (event: SyncEvent) => void): string {
+  subscribe(options: SubscribeOptions, onEvent?: (event: SyncEvent) => void, onError?: (err: SyncError) => void): string {
     if (typeof options !== 'object' || options === null) throw invalid('subscribe needs { topic, filter?, returnMode? }');
     assertTopic(options.topic);
     if (options.filter !== undefined) assertFilter(options.filter);
@@ -328,9 +412,10 @@ export class RealtimeClient {
     }
     if (this.#closed) throw closedError();
     if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
+    if (onError !== undefined && typeof onError !== 'function') throw invalid('subscribe: onError must be a function');
     const sub = `sub_${this.#nextSub++}`;
     const { topic, filter, returnMode = 'full' } = options;
-    const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent };
+    const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent, onError };
     this.#subscriptions.set(sub, copy);
     if (!this.#offline) this.#open();
     if (this.#state === 'open') this.#sendSubscribe(sub, copy);
@@ -340,8 +425,28 @@ export class RealtimeClient {
   #sendSubscribe(sub: string, s: ClientSubscription): void {
     // (JSON leaves out an undefined filter)
     this.#request({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
-      if (this.#subscriptions.has(sub)) this.#emitter.emit('error', err);
+      if (this.#subscriptions.get(sub) !== s) return;
+      if (err.code === 'rate_limited' && err.retryAfterMs !== undefined) {
+        // Too many frames at once (a reconnect resubscribing everything): ask again shortly.
+        setTimeout(() => {
+          if (this.#subscriptions.get(sub) === s && this.#state === 'open') this.#sendSubscribe(sub, s);
+        }, err.retryAfterMs);
+      } else if (err.code === 'forbidden' || err.code === 'invalid' || err.code === 'rate_limited') {
+        // Asking again after a reconnect would be refused again.
+        this.#subscriptionEnded(sub, err);
+      } else {
+        this.#emitter.emit('error', err); // kept: renewed after the next reconnect
+      }
     });
+  }
+
+  /** The relay refused or ended a subscription: it is dropped, and its owner and `error` listeners hear why. */
+  #subscriptionEnded(sub: string, err: SyncError): void {
+    const s = this.#subscriptions.get(sub);
+    if (!s) return;
+    this.#subscriptions.delete(sub);
+    if (s.onError) callSafely(s.onError, err);
+    this.#emitter.emit('error', err);
   }
 
   /** Ends a subscription; unknown ids are ignored. */

@@ -4,7 +4,7 @@
  * asked for; this puts each subscription's view back together: its own topic and filter, its
  * own return mode.
  */
-import { type EventFilter, type ReturnMode, type SyncEvent, filterMatches, topicMatches } from '../protocol/index.js';
+import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, filterMatches, topicMatches } from '../protocol/index.js';
 
 /** One subscription as the client keeps it. */
 export interface ClientSubscription {
@@ -13,7 +13,9 @@ export interface ClientSubscription {
   /** What it asked for (`full` when it did not say). */
   returnMode: ReturnMode;
   /** Called with each event of this subscription, shaped to its return mode. */
-  handler?: (event: SyncEvent) => void;
+  handler?: ((event: SyncEvent) => void) | undefined;
+  /** Called when the relay refuses or ends this subscription. */
+  onError?: ((err: SyncError) => void) | undefined;
 }
 
 /** True when the filter names a data field (not only `id` / `service`). */

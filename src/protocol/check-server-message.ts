@@ -9,6 +9,9 @@ import type { ServerMessage } from './messages.js';
 type Obj = Record<string, unknown>;
 const str = (v: unknown) => typeof v == 'string';
 const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+const nullOr = (v: unknown, check: (v: unknown) => boolean) => v === null || check(v);
+const num = (v: unknown) => Number.isFinite(v);
+const isAuthInfo = (a: Obj) => nullOr(a.user, str) && nullOr(a.expiresAt, num) && nullOr(a.expiresIn, num);
 const isDiff = (d: unknown) => obj(d) && obj(d.added) && obj(d.removed) && obj(d.changed);
 const isEvent = (e: unknown, md?: Obj) =>
   obj(e) &&
@@ -28,11 +31,11 @@ export function isServerMessage(m: unknown): m is ServerMessage {
   const err = m.error;
   switch (m.type) {
     case 'welcome':
-      return obj(m.limits);
+      return obj(m.limits) && isAuthInfo(m);
     case 'result':
       return count(m.rid);
     case 'error':
-      return (m.rid === null || count(m.rid)) && obj(err) && str(err.code) && str(err.message);
+      return nullOr(m.rid, count) && obj(err) && str(err.code) && str(err.message) && (m.sub === undefined || str(m.sub));
     case 'event':
       return isEvent(m.event);
   }
@@ -45,5 +48,6 @@ export function isResultOf(type: string, r: unknown): boolean {
   if (type == 'catchup') {
     return obj(r) && count(r.revision) && (Array.isArray(r.changes) ? r.changes.every((c) => obj(c) && count(c.revision) && isDiff(c.diff)) : obj(r.snapshot));
   }
+  if (type == 'auth') return obj(r) && isAuthInfo(r);
   return r === null;
 }

@@ -40,6 +40,8 @@ export interface SyncErrorShape {
   message: string;
   /** For `conflict` on an existing document: its current revision. */
   revision?: number;
+  /** For `rate_limited`: how long to wait before trying again, in ms. */
+  retryAfterMs?: number;
 }
 
 /** The error every syncdoc call rejects with. */
@@ -52,25 +54,29 @@ export class SyncError extends Error implements SyncErrorShape {
   declare readonly code: SyncErrorCode;
   /** For `conflict`: the document's current revision, when it exists. */
   readonly revision?: number;
+  /** For `rate_limited`: how long to wait before trying again, in ms. */
+  readonly retryAfterMs?: number;
 
-  constructor(code: SyncErrorCode, message: string, extra?: { revision?: number; status?: number }) {
+  constructor(code: SyncErrorCode, message: string, extra?: { revision?: number; status?: number; retryAfterMs?: number }) {
     super(message);
     this.status = extra?.status ?? STATUS_BY_CODE[code];
     this.code = code;
     if (extra?.revision !== undefined) this.revision = extra.revision;
+    if (extra?.retryAfterMs !== undefined) this.retryAfterMs = extra.retryAfterMs;
   }
 
   /** The wire form of this error. */
   toJSON(): SyncErrorShape {
-    // (JSON leaves out an undefined revision)
-    const { status, code, message, revision } = this;
-    return { status, code, message, revision };
+    // (JSON leaves out an undefined revision or retryAfterMs)
+    const { status, code, message, revision, retryAfterMs } = this;
+    return { status, code, message, revision, retryAfterMs };
   }
 
   /** Rebuilds an error received from the wire. */
   static from(shape: SyncErrorShape): SyncError {
     const code: SyncErrorCode = shape.code in STATUS_BY_CODE ? shape.code : 'internal';
-    return new SyncError(code, shape.message, { status: shape.status, revision: shape.revision });
+    const retryAfterMs = Number.isFinite(shape.retryAfterMs) ? shape.retryAfterMs : undefined;
+    return new SyncError(code, shape.message, { status: shape.status, revision: shape.revision, retryAfterMs });
   }
 }
 

@@ -74,6 +74,16 @@ export interface CatchUpRequest extends DocRef {
   type: 'catchup';
   since: number;
 }
+/**
+ * Presents a token: the first frame on every connection (the token never goes in the URL), and
+ * again on the open socket to refresh it before it expires. The first is answered with the
+ * welcome; a refresh with an {@link AuthInfo} result.
+ */
+export interface AuthRequest extends Req {
+  type: 'auth';
+  /** The token; omitted when the client has none (a relay with auth then refuses it). */
+  token?: string;
+}
 /** Liveness check; answered with an empty result. */
 export interface PingRequest extends Req {
   type: 'ping';
@@ -90,13 +100,27 @@ export type ClientMessage =
   | SubscribeRequest
   | UnsubscribeRequest
   | CatchUpRequest
+  | AuthRequest
   | PingRequest;
 
 /** The request kinds that write a document. */
 export type WriteRequest = CreateRequest | ReplaceRequest | MergeRequest | MutateRequest | DeleteRequest;
 
-/** First frame on every connection. */
-export interface WelcomeMessage {
+/** Who the relay took a connection for, from its token. */
+export interface AuthInfo {
+  /** The token's user (`sub`); `null` on a relay without auth. */
+  user: string | null;
+  /** When the token expires (ms since the epoch, the relay's clock); `null` if never. */
+  expiresAt: number | null;
+  /** The same moment as ms from now, so a client with a skewed clock still refreshes in time. */
+  expiresIn: number | null;
+}
+
+/**
+ * The relay's first frame on a connection: at once on a relay without auth, else the answer to
+ * a valid first `auth` frame. Nothing but `auth` may be sent before it.
+ */
+export interface WelcomeMessage extends AuthInfo {
   type: 'welcome';
   /** The relay instance that holds this connection. */
   instance: string;
@@ -115,17 +139,26 @@ export interface RelayLimits {
   /** Largest frame the relay reads; a bigger one closes the connection. */
   maxFrameBytes: number;
 }
-/** A successful answer. `result` is a document, `null` (delete, unsubscribe, ping) or a catch-up. */
+/**
+ * A successful answer. `result` is a document, `null` (delete, subscribe, unsubscribe, ping), a
+ * catch-up, or (for a token refresh) {@link AuthInfo}.
+ */
 export interface ResultMessage {
   type: 'result';
   rid: number;
-  result: SyncDocument | CatchUpResult | null;
+  result: SyncDocument | CatchUpResult | AuthInfo | null;
 }
-/** A failed answer; `rid` is `null` when the frame was too broken to have one. */
+/**
+ * A failed answer; `rid` is `null` when the frame was too broken to have one, or when nothing
+ * asked: a token that expired, or (with `sub`) a subscription the relay ended because a
+ * refreshed token no longer allows it.
+ */
 export interface ErrorMessage {
   type: 'error';
   rid: number | null;
   error: SyncErrorShape;
+  /** The subscription this error ended. */
+  sub?: string;
 }
 /** An event for one or more of this connection's subscriptions. */
 export interface EventMessage {
@@ -138,3 +171,10 @@ export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | Even
 
 /** The protocol version this build speaks. */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * WebSocket close codes the relay uses beyond the standard ones: the token was missing,
+ * refused or expired (4401), or the user holds too many connections (4429). A flooding socket
+ * gets 1008 (policy violation).
+ */
+export const CLOSE_CODES = { unauthorized: 4401, tooManyConnections: 4429, policy: 1008 } as const;

@@ -21,6 +21,8 @@ export class FrameError extends Error {
 }
 
 const MAX_OPS = 1000;
+/** Longer than any JWT a relay needs to read (its grants included). */
+const MAX_TOKEN_CHARS = 16 * 1024;
 const SUB_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 function isRid(v: unknown): v is number {
@@ -119,6 +121,13 @@ function checkFields(m: Record<string, unknown>, rid: number, limits: DocumentLi
       return { type: 'unsubscribe', rid, sub: m.sub };
     case 'catchup':
       return { type: 'catchup', ...docRef(), since: revision(m.since, 'since') };
+    case 'auth': {
+      if (m.token === undefined || m.token === null) return { type: 'auth', rid };
+      if (typeof m.token !== 'string' || m.token.length === 0 || m.token.length > MAX_TOKEN_CHARS) {
+        throw invalid(`token must be a string of 1 to ${MAX_TOKEN_CHARS} characters`);
+      }
+      return { type: 'auth', rid, token: m.token };
+    }
     case 'ping':
       return { type: 'ping', rid };
     default:

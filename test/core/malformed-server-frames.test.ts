@@ -9,7 +9,7 @@ import { RealtimeClient, type SyncError, type SyncEvent } from '../../src/index.
 import { isResultOf, isServerMessage } from '../../src/protocol/check-server-message.js';
 import { eventually } from '../helpers/relay.js';
 
-const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 1, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 } });
+const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 1, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null });
 const goodEvent = (revision: number) => ({
   type: 'event',
   event: { topic: 'sync.s.updated', source: 'sync', metadata: { operation: 'merge', service: 's', id: 'd', revision, timestamp: 1 }, payload: { data: { n: revision } } },
