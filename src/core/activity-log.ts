@@ -13,7 +13,9 @@ export interface Activity {
   at: number;
   /**
    * What happened: `event` (an event applied), `ack` (a local write answered), `retry` (an
-   * `update` re-run after a conflict), `rollback` (a local write refused and undone), `catch-up`
+   * `update` re-run after a conflict, or a write sent again after `rate_limited`), `rollback` (a
+   * local write refused and undone; without `write`: the whole document dropped because the
+   * relay ended its subscription), `catch-up`
    * (missed changes or a snapshot fetched, a catch-up that failed, or an event whose diff did
    * not apply).
    */

@@ -145,6 +145,7 @@ export class DocumentEntry {
     this.#subId = this.#transport!.subscribe(
       { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
       (event) => this.receive(event),
+      (err) => this.#revoked(err),
     );
     this.#stopStatus = this.#transport!.on('status', (status) => {
       if (status !== 'open') this.#wasOffline = true;
@@ -175,6 +176,20 @@ export class DocumentEntry {
       this.#setFailure(!create && e.code === 'not_found' ? 'not-found' : 'error', e);
     }
     this.#drainEarly();
+    this.#changed();
+  }
+
+  /**
+   * The relay refused or ended this document's subscription (`forbidden`: the token no longer
+   * reads it). What the entry showed can no longer be kept true, so it is dropped, and the
+   * writes waiting on it fail with the same error.
+   */
+  #revoked(error: SyncError): void {
+    this.#subId = undefined;
+    this.#confirmed = undefined;
+    this.#early.clear();
+    this.#setFailure('error', error);
+    this.activity.add('rollback', { error: error.code });
     this.#changed();
   }
 
@@ -348,6 +363,15 @@ export class DocumentEntry {
   }
 
   async #failed(p: PendingMutation, err: SyncError): Promise<void> {
+    if (err.code === 'rate_limited' && err.retryAfterMs !== undefined && this.#queue.includes(p)) {
+      // Over the relay's write rate: not refused, only early. Send it again (same mutation id) then.
+      this.activity.add('retry', { write: p.kind, mutationId: p.mutationId, error: err.code });
+      setTimeout(() => {
+        this.#inflight = undefined;
+        this.#pump();
+      }, err.retryAfterMs);
+      return;
+    }
     if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
       // Re-run the recipe on the latest state: catch up to the revision the relay named first.
       p.retriesLeft -= 1;

@@ -39,9 +39,10 @@ export function describeActivity(a: Activity): string {
     case 'ack':
       return `${write}${a.revision === undefined ? '' : ` -> r${a.revision}`}`;
     case 'retry':
+      if (a.error === 'rate_limited') return `${write}: over the write rate, sending again shortly`;
       return `${write}: conflict at r${a.revision ?? '?'}, re-running on the latest state`;
     case 'rollback':
-      return `${write}: ${a.error}`;
+      return a.write === undefined ? `document dropped: ${a.error}` : `${write}: ${a.error}`;
     default:
       if (a.changes !== undefined) return `${a.changes} change(s) after r${a.since}`;
       if (a.error === undefined) return `snapshot at r${a.revision}`;

@@ -20,6 +20,28 @@ export function useConnectionStatus(): ConnectionStatus {
   return useSyncExternalStore(subscribe, () => client.status, () => client.status);
 }
 
+/**
+ * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
+ * or expired: the client stops, and writes made meanwhile roll back with that error, until
+ * `useRealtime().connect()`), or `rate_limited` (too many connections for this user; the client
+ * keeps trying). `undefined` while connected or merely reconnecting.
+ */
+export function useConnectionError(): SyncError | undefined {
+  const client = useRealtime();
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      const offStatus = client.on('status', onChange);
+      const offError = client.on('error', onChange);
+      return () => {
+        offStatus();
+        offError();
+      };
+    },
+    [client],
+  );
+  return useSyncExternalStore(subscribe, () => client.connectionError, () => client.connectionError);
+}
+
 /** Options of {@link useSyncDocument}. */
 export interface UseSyncDocumentOptions<T, S> {
   /** Picks what the component needs; it re-renders only when this value changes (by `isEqual`). */

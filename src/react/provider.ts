@@ -1,5 +1,5 @@
 /** RealtimeProvider: gives hooks below it a client (yours, or one it owns) and a document cache. */
-import { type ReactNode, createElement, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, createElement, useEffect, useMemo, useRef, useState } from 'react';
 import { type DocumentCacheOptions, documentCache } from '../core/document-cache.js';
 import { RealtimeClient, type RealtimeClientOptions } from '../core/realtime-client.js';
 import { RealtimeContext, type RealtimeContextValue } from './context.js';
@@ -17,12 +17,25 @@ export type RealtimeProviderProps = {
 /**
  * Provides syncdoc to the hooks below. With `url` (and `token`, ...), the provider owns a client:
  * it connects on mount and disconnects on unmount (StrictMode's mount-unmount-mount included).
+ * The other options are read once; a `token` function is always the latest one passed, so it
+ * may close over state (the signed-in user) without remaking the client.
  */
 export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
   const { children, cache: cacheOptions, client: given, ...clientOptions } = props;
-  const [owned] = useState(() =>
-    given ? undefined : new RealtimeClient({ ...(clientOptions as RealtimeClientOptions), autoConnect: false }),
-  );
+  const token = (clientOptions as Partial<RealtimeClientOptions>).token;
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+  const [owned] = useState(() => {
+    if (given) return undefined;
+    const options = { ...(clientOptions as RealtimeClientOptions), autoConnect: false };
+    if (typeof token === 'function') {
+      options.token = () => {
+        const latest = tokenRef.current;
+        return typeof latest === 'function' ? latest() : (latest ?? '');
+      };
+    }
+    return new RealtimeClient(options);
+  });
   const client = given ?? owned!;
   useEffect(() => {
     if (!owned) return;
