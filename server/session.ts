@@ -213,7 +213,8 @@ export class Session {
       return (this.verifying = this.authenticate(m));
     }
     // Frames sent right behind the token wait for its verdict, then run in order (or not at all).
-    if (this.verifying) await this.verifying;
+    // A refresh that arrived meanwhile is waited for too, so later frames see its grants.
+    for (let gate = this.verifying; gate; gate = gate === this.verifying ? undefined : this.verifying) await gate;
     if (this.state !== 'open') return;
     if (WRITES.has(m.type)) {
       const wait = this.writes.take();
@@ -223,6 +224,13 @@ export class Session {
         return this.fail(rid, rateLimited(`over the write limit of ${writesPerSecond} per second for one connection; retry in ${wait} ms`, wait));
       }
     }
+    // Frames sent behind a refreshed token run under its grants (or the old ones, if refused).
+    if (m.type === 'auth') return (this.verifying = this.answer(m));
+    return this.answer(m);
+  }
+
+  /** Runs one admitted request and sends its result or error. */
+  private async answer(m: ClientMessage): Promise<void> {
     try {
       if (this.listening) {
         await this.listening.catch(() => {});
