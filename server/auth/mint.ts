@@ -33,7 +33,8 @@ export async function mintToken(options: MintOptions): Promise<string> {
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttl);
   if (options.issuer !== undefined) jwt.setIssuer(options.issuer);
   if (options.audience !== undefined) jwt.setAudience(options.audience);
-  return jwt.sign(Buffer.from(options.secret));
+  // As a JWK, not bytes: accepted whatever realm the caller's Uint8Array comes from (jsdom tests).
+  return jwt.sign({ kty: 'oct', k: Buffer.from(options.secret).toString('base64url') });
 }
 
 /**

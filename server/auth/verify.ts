@@ -6,7 +6,7 @@
  */
 import { type JsonWebKey as NodeJsonWebKey, type KeyObject, createPublicKey, createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { type JWTPayload, errors, jwtVerify } from 'jose';
+import { type JWK, type JWTPayload, errors, jwtVerify } from 'jose';
 import { SyncError } from '../../src/protocol/index.js';
 import { type Principal, checkGrants, checkPrincipal } from './principal.js';
 
@@ -71,7 +71,7 @@ function keyOf(options: JwtAuthOptions): { key: KeyObject; alg: JwtAlgorithm } {
 }
 
 /** Words for what jose refused, never quoting the token. */
-function refusal(err: unknown, alg: JwtAlgorithm): SyncError {
+function refusal(err: unknown, alg: JwtAlgorithm): SyncError | Error {
   if (err instanceof SyncError) return err;
   if (err instanceof errors.JWTExpired) return unauthorized('the token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
@@ -79,7 +79,8 @@ function refusal(err: unknown, alg: JwtAlgorithm): SyncError {
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return unauthorized(`the token's algorithm is not accepted: this relay takes ${alg} only`);
   if (err instanceof errors.JWSSignatureVerificationFailed) return unauthorized('the token\'s signature does not verify');
-  return unauthorized('the token is malformed: not a signed JWT');
+  if (err instanceof errors.JOSEError) return unauthorized('the token is malformed: not a signed JWT');
+  return err instanceof Error ? err : new Error(String(err)); // not the token's fault: the caller logs it
 }
 
 function principalOf(payload: JWTPayload): Principal {
@@ -105,6 +106,9 @@ export function createVerifier(options: AuthOptions, log: (line: string) => void
     };
   }
   const { key, alg } = keyOf(options);
+  // Handed to jose as one JWK object (converted once, then cached by jose), which works the same
+  // in every JavaScript realm; a KeyObject does not (jose's web build checks its class).
+  const jwk = { ...(key.export({ format: 'jwk' }) as JWK), alg };
   const checks = {
     algorithms: [alg],
     requiredClaims: ['exp', 'sub'],
@@ -115,10 +119,13 @@ export function createVerifier(options: AuthOptions, log: (line: string) => void
   return async (token) => {
     if (!token) throw unauthorized('no token: send one in the first frame');
     try {
-      const { payload } = await jwtVerify(token, key, checks);
+      const { payload } = await jwtVerify(token, jwk, checks);
       return principalOf(payload);
     } catch (err) {
-      throw refusal(err, alg);
+      const e = refusal(err, alg);
+      if (e instanceof SyncError) throw e;
+      log(`could not verify a token: ${e.message}`);
+      throw unauthorized('the token could not be verified (the relay logged why)');
     }
   };
 }

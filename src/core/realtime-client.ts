@@ -134,7 +134,11 @@ export class RealtimeClient {
     this.#options = { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout };
     this.#auth = new ClientAuth(options.token, {
       refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
-      error: (err) => this.#emitter.emit('error', err),
+      error: (err) => {
+        // The token function failed: the dial is retried, and meanwhile the app can see why.
+        this.#connectionError = err;
+        this.#emitter.emit('error', err);
+      },
     });
     this.sync = new SyncClient((m) => this.request(m));
     if (options.autoConnect ?? true) this.#open();
@@ -153,7 +157,8 @@ export class RealtimeClient {
   /**
    * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
    * or expired; calls fail at once until `connect()`), or `rate_limited` (the user holds too
-   * many connections; the client keeps trying). Cleared once a connection is welcomed.
+   * many connections; the client keeps trying), or `unavailable` (the token function threw or
+   * rejected; the client keeps trying). Cleared once a connection is welcomed.
    */
   get connectionError(): SyncError | undefined {
     return this.#connectionError;

@@ -23,8 +23,9 @@ export function useConnectionStatus(): ConnectionStatus {
 /**
  * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
  * or expired: the client stops, and writes made meanwhile roll back with that error, until
- * `useRealtime().connect()`), or `rate_limited` (too many connections for this user; the client
- * keeps trying). `undefined` while connected or merely reconnecting.
+ * `useRealtime().connect()`), `rate_limited` (too many connections for this user) or
+ * `unavailable` (the token function failed); after those two the client keeps trying.
+ * `undefined` while connected or merely reconnecting.
  */
 export function useConnectionError(): SyncError | undefined {
   const client = useRealtime();
