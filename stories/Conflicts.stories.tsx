@@ -62,6 +62,7 @@ export const Default: StoryObj = {
             value and lands; the replace is refused and rolls back.
           </>
         }
+        grants={['counter:read,write']}
         devtools={{ service: 'counter', id }}
       >
         {() => <Counter id={id} />}

@@ -3,7 +3,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { type ReactNode, useState } from 'react';
 import { type ReturnMode, type SyncEvent, increment } from '../src/index.js';
 import { RealtimeProvider, useRealtime, useSyncEvents } from '../src/react.js';
-import { ConnectionBar, docId, relayUrl, styles } from './support/demo.js';
+import { ConnectionBar, docId, relayUrl, styles, tokenFor } from './support/demo.js';
 
 function Column({ mode }: { mode: ReturnMode }): ReactNode {
   const [events, setEvents] = useState<SyncEvent[]>([]);
@@ -49,9 +49,10 @@ export default meta;
 export const Default: StoryObj = {
   render: () => {
     const [url] = useState(relayUrl);
+    const [token] = useState(() => tokenFor('inspector', ['inspector:read,write']));
     const [id] = useState(() => docId(`inspect-${Math.random().toString(36).slice(2, 8)}`));
     return (
-      <RealtimeProvider url={url}>
+      <RealtimeProvider url={url} token={token}>
         <div style={styles.page}>
           <h2 style={{ margin: '0 0 4px' }}>Event inspector</h2>
           <p style={{ margin: '0 0 12px', color: '#475569' }}>

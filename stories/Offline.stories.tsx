@@ -44,6 +44,7 @@ export const Default: StoryObj = {
       <TwoClients
         title="Offline and catch-up"
         intro="Take one client offline, add entries on both, then bring it back: its queue goes out once and it catches up."
+        grants={['journal:read,write']}
         devtools={{ service: 'journal', id }}
       >
         {(label) => <JournalView id={id} label={label} />}

@@ -73,6 +73,7 @@ export const Default: StoryObj = {
       <TwoClients
         title="Session dashboard"
         intro="Two clients of one session document. Join, leave, end and edit notes on either side."
+        grants={['session:read,write']}
         devtools={{ service: 'session', id }}
       >
         {() => <Dashboard id={id} />}

@@ -105,7 +105,12 @@ export const Default: StoryObj = {
   render: () => {
     const id = docId('demo-todos');
     return (
-      <TwoClients title="Shared todo list" intro="Edits are Immer recipes sent as field operations." devtools={{ service: 'todos', id }}>
+      <TwoClients
+        title="Shared todo list"
+        intro="Edits are Immer recipes sent as field operations."
+        grants={['todos:read,write']}
+        devtools={{ service: 'todos', id }}
+      >
         {() => <Todos id={id} />}
       </TwoClients>
     );

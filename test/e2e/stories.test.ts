@@ -1,13 +1,17 @@
 /**
  * End to end in a real browser: the built static Storybook, served locally, against a real
- * relay on Redis with RedisJSON, driven in Debian's Chromium. Each test saves a screenshot of
- * its pages when it fails (test-results/e2e/).
+ * relay on Redis with RedisJSON and token auth (tokens from the dev token endpoint, as with
+ * `npm start`), driven in Debian's Chromium. Each test saves a screenshot of its pages when it
+ * fails (test-results/e2e/).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Relay } from '../../server/index.js';
+import { type TokenServer, startTokenServer } from '../../server/dev/token-server.js';
+import { SECRET } from '../helpers/auth.js';
 import { startRelay } from '../helpers/relay.js';
 import { ensureChromium, launchChromium } from './chromium.js';
 import { serveStatic } from './static-server.js';
@@ -15,7 +19,8 @@ import { serveStatic } from './static-server.js';
 const RESULTS = 'test-results/e2e';
 let browser: Browser;
 let storybook: { url: string; close: () => Promise<void> };
-let relayUrl: string;
+let relay: Relay;
+let tokens: TokenServer;
 const pages: Page[] = [];
 
 beforeAll(async () => {
@@ -23,7 +28,8 @@ beforeAll(async () => {
   // The static Storybook is built by the test itself, so it always shows the current stories.
   execFileSync('npx', ['storybook', 'build', '-c', 'stories/.storybook', '-o', 'storybook-static', '--quiet'], { stdio: 'pipe' });
   storybook = await serveStatic(`${process.cwd()}/storybook-static`);
-  relayUrl = (await startRelay('redis')).url;
+  relay = await startRelay('redis', { auth: { secret: SECRET } });
+  tokens = await startTokenServer({ secret: SECRET, port: 0 });
   browser = await launchChromium();
   mkdirSync(RESULTS, { recursive: true });
 }, 300_000);
@@ -31,15 +37,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await storybook?.close();
+  await tokens?.close();
 });
 
+/** A story's page URL, with the test relay, its token endpoint (unless told another) and a document id. */
+function storyUrl(storyId: string, doc: string, tokenUrl = tokens.url): string {
+  const query = new URLSearchParams({ id: storyId, viewMode: 'story', relay: relay.url, tokens: tokenUrl, doc });
+  return `${storybook.url}/iframe.html?${query}`;
+}
+
 /** Opens a story in its own page (own browser context: nothing shared, like two users). */
-async function openStory(storyId: string, doc: string): Promise<Page> {
+async function openStory(storyId: string, doc: string, tokenUrl?: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   pages.push(page);
-  const url = `${storybook.url}/iframe.html?id=${storyId}&viewMode=story&relay=${encodeURIComponent(relayUrl)}&doc=${doc}`;
-  await page.goto(url);
+  await page.goto(storyUrl(storyId, doc, tokenUrl));
   return page;
 }
 
@@ -129,10 +141,64 @@ describe('demos in a real browser', () => {
     });
   });
 
+  it("permissions demo: the writer edits and the reader follows; the reader's edits show, are refused (forbidden) and roll back", async () => {
+    await withScreenshots('permissions', async () => {
+      const doc = fresh('note');
+      const page = await openStory('demos-permissions--default', doc);
+      const writer = page.getByTestId('client-writer');
+      const reader = page.getByTestId('client-reader');
+      await expect.poll(() => reader.getByTestId('grants').textContent()).toBe('Token grants permissions:read');
+      await expect.poll(() => reader.getByTestId('title').inputValue()).toBe('Hello'); // created by the writer
+      await writer.getByTestId('title').fill('Written by alice');
+      await expect.poll(() => reader.getByTestId('title').inputValue()).toBe('Written by alice');
+      await expect.poll(() => reader.getByTestId('revision').textContent()).toBe('2');
+
+      // Offline first, so the optimistic value can be seen before the relay refuses it.
+      await reader.getByRole('button', { name: 'Go offline' }).click();
+      await expect.poll(() => reader.getByTestId('connection').textContent()).toBe('closed');
+      await reader.getByTestId('title').fill('Written by bob');
+      await expect.poll(() => reader.getByTestId('title').inputValue()).toBe('Written by bob');
+      await expect.poll(() => reader.getByTestId('pending').textContent()).toBe('1 pending');
+      await reader.getByRole('button', { name: 'Go online' }).click();
+      await expect
+        .poll(() => reader.getByTestId('refusal').textContent())
+        .toBe(`refused: forbidden: this token has no "write" right on permissions/${doc}`);
+      await expect.poll(() => reader.getByTestId('title').inputValue()).toBe('Written by alice');
+      await expect.poll(() => reader.getByTestId('pending').textContent()).toBe('0 pending');
+      await expect.poll(() => reader.getByTestId('sync-devtools').textContent()).toMatch(/merge \S+: forbidden/);
+
+      // Online: the +1 is refused and rolls back too; the writer's +1 reaches the reader.
+      await reader.getByRole('button', { name: '+1 like' }).click();
+      await expect.poll(() => reader.getByTestId('sync-devtools').textContent()).toMatch(/mutate \S+: forbidden/);
+      await writer.getByRole('button', { name: '+1 like' }).click();
+      await expect.poll(() => reader.getByTestId('likes').textContent()).toBe('1');
+      expect(await writer.getByTestId('refusal').count()).toBe(0);
+
+      const stored = await relay.store.get('permissions', doc);
+      expect(stored).toMatchObject({ revision: 3, data: { title: 'Written by alice', likes: 1 } });
+      expect(relay.refusals.forbidden).toBeGreaterThanOrEqual(2);
+    });
+  });
+
+  it('a token the relay refuses: the client stops and its connection bar says why', async () => {
+    // An endpoint signing with another secret: its tokens do not verify on the test relay.
+    const wrong = await startTokenServer({ secret: 'not-the-relay-secret-but-32-bytes-long', port: 0 });
+    try {
+      await withScreenshots('refused-token', async () => {
+        const page = await openStory('demos-conflicts-and-rollback--default', fresh('counter'), wrong.url);
+        const a = client(page, 'A');
+        await expect.poll(() => a.getByTestId('connection').textContent()).toBe('closed');
+        await expect.poll(() => a.getByTestId('connection-error').textContent()).toBe("refused: the token's signature does not verify");
+      });
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('every story renders without console errors', async () => {
     const index = JSON.parse(readFileSync('storybook-static/index.json', 'utf8')) as { entries: Record<string, { id: string; type: string }> };
     const stories = Object.values(index.entries).filter((e) => e.type === 'story');
-    expect(stories.length).toBeGreaterThanOrEqual(5);
+    expect(stories.length).toBeGreaterThanOrEqual(6);
     for (const story of stories) {
       await withScreenshots(`render-${story.id}`, async () => {
         const errors: string[] = [];
@@ -143,7 +209,7 @@ describe('demos in a real browser', () => {
           if (m.type() === 'error') errors.push(m.text());
         });
         page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(`${storybook.url}/iframe.html?id=${story.id}&viewMode=story&relay=${encodeURIComponent(relayUrl)}&doc=${fresh('render')}`);
+        await page.goto(storyUrl(story.id, fresh('render')));
         await expect.poll(() => page.getByTestId('connection').first().textContent()).toBe('open');
         await page.waitForTimeout(300); // let the first load settle, so its errors would show
         expect(errors, story.id).toEqual([]);
