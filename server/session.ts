@@ -20,6 +20,7 @@ import {
   type ServerMessage,
   CLOSE_CODES,
   FrameError,
+  PROTOCOL_VERSION,
   SyncError,
   invalid,
   parseClientMessage,
@@ -54,6 +55,10 @@ type RawSocket = { cork(): void; uncork(): void; write(data: Buffer): boolean };
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** setTimeout's longest delay; a later expiry is re-armed when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** When to ask again after a cap (subscriptions, connections): a place may have freed by then. */
+const CAP_RETRY_MS = 5000;
+/** Frames that may wait behind a token being verified (a client sends none: it waits for the welcome). */
+const MAX_PARKED_FRAMES = 100;
 const WRITES = new Set<ClientMessage['type']>(['create', 'replace', 'merge', 'mutate', 'delete']);
 const ANONYMOUS: AuthInfo = { user: null, expiresAt: null, expiresIn: null };
 
@@ -74,8 +79,12 @@ export class Session {
   private readonly frames: TokenBucket;
   /** Frame-rate refusals left before the socket is closed as flooding (refilled one a second). */
   private readonly rateRefusals: TokenBucket;
-  /** Settles once the first token is verified (or refused). */
+  /** Settles once the first token, or the latest refresh, is verified (or refused). */
   private verifying: Promise<void> | undefined;
+  /** Refreshed tokens being verified. */
+  private refreshing = 0;
+  /** Frames waiting behind a token's verification. */
+  private readonly parked = { frames: 0, bytes: 0 };
   /** The auth deadline, then the token's expiry. */
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -92,6 +101,11 @@ export class Session {
       this.state = 'authenticating';
       this.permissions = Permissions.of({});
       this.timer = setTimeout(() => {
+        if (this.state === 'verifying') {
+          // The token came in time; its check did not (a slow verifier): not the client's fault.
+          ctx.log(`a token's verification took over ${limits.authTimeoutMs} ms: asking the client to try again`);
+          return this.refuse(null, new SyncError('unavailable', 'the relay could not verify the token in time; try again'), CLOSE_CODES.tryAgainLater);
+        }
         ctx.refusals.count('auth_timeout');
         this.refuse(null, new SyncError('unauthorized', `no valid token within ${limits.authTimeoutMs} ms`));
       }, limits.authTimeoutMs);
@@ -117,7 +131,7 @@ export class Session {
   private welcome(info: AuthInfo): void {
     const { ctx } = this;
     const { maxDocumentBytes, maxDepth } = ctx.limits;
-    this.send({ type: 'welcome', instance: ctx.instance, protocol: 1, limits: { maxDocumentBytes, maxDepth, maxFrameBytes: ctx.maxFrameBytes }, ...info });
+    this.send({ type: 'welcome', instance: ctx.instance, protocol: PROTOCOL_VERSION, limits: { maxDocumentBytes, maxDepth, maxFrameBytes: ctx.maxFrameBytes }, ...info });
   }
 
   /**
@@ -193,9 +207,11 @@ export class Session {
     if (this.state === 'closed') return;
     let message: ClientMessage | undefined;
     let refusal: FrameError | undefined;
+    let size = 0;
     if (isBinary) refusal = new FrameError(null, invalid('binary frames are not supported; send JSON text'));
     else {
       const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
+      size = text.length;
       try {
         message = parseClientMessage(text, this.ctx.limits);
       } catch (err) {
@@ -213,8 +229,22 @@ export class Session {
       return (this.verifying = this.authenticate(m));
     }
     // Frames sent right behind the token wait for its verdict, then run in order (or not at all).
+    // Frames behind a token being verified wait in memory: a bounded number, and of bytes.
+    const parked = this.state === 'verifying' || this.refreshing > 0;
+    if (parked) {
+      if (this.parked.frames >= MAX_PARKED_FRAMES || this.parked.bytes + size > this.ctx.maxFrameBytes) {
+        this.ctx.refusals.count('flood');
+        return this.refuse(rid, rateLimited('too many frames sent before the token was verified: closing this connection'), CLOSE_CODES.policy);
+      }
+      this.parked.frames += 1;
+      this.parked.bytes += size;
+    }
     // A refresh that arrived meanwhile is waited for too, so later frames see its grants.
     for (let gate = this.verifying; gate; gate = gate === this.verifying ? undefined : this.verifying) await gate;
+    if (parked) {
+      this.parked.frames -= 1;
+      this.parked.bytes -= size;
+    }
     if (this.state !== 'open') return;
     if (WRITES.has(m.type)) {
       const wait = this.writes.take();
@@ -225,7 +255,10 @@ export class Session {
       }
     }
     // Frames sent behind a refreshed token run under its grants (or the old ones, if refused).
-    if (m.type === 'auth') return (this.verifying = this.answer(m));
+    if (m.type === 'auth') {
+      this.refreshing += 1;
+      return (this.verifying = this.answer(m).finally(() => (this.refreshing -= 1)));
+    }
     return this.answer(m);
   }
 
@@ -272,14 +305,16 @@ export class Session {
     try {
       principal = await this.verified(m.token);
     } catch (err) {
+      const e = err as SyncError;
+      if (e.code === 'unavailable') return this.refuse(m.rid, e, CLOSE_CODES.tryAgainLater);
       this.ctx.refusals.count('unauthorized');
-      return this.refuse(m.rid, err as SyncError);
+      return this.refuse(m.rid, e);
     }
     if (this.closed) return; // the socket went, or the deadline passed, meanwhile
     if (!this.ctx.users.admit(principal.user)) {
       this.ctx.refusals.count('connections_per_user');
       const max = this.ctx.limits.maxConnectionsPerUser;
-      return this.refuse(m.rid, rateLimited(`user "${principal.user}" already holds ${max} connections, the most allowed`), CLOSE_CODES.tooManyConnections);
+      return this.refuse(m.rid, rateLimited(`user "${principal.user}" already holds ${max} connections, the most allowed`, CAP_RETRY_MS), CLOSE_CODES.tooManyConnections);
     }
     this.state = 'open';
     this.adopt(principal);
@@ -289,7 +324,9 @@ export class Session {
   /** Verifies a token; a token already expired is refused like any other. */
   private async verified(token: string | undefined): Promise<Principal> {
     const principal = await this.ctx.verify!(token, this.request);
-    if (principal.expiresAt !== undefined && principal.expiresAt <= Date.now()) throw new SyncError('unauthorized', 'the token has expired');
+    if (principal.expiresAt !== undefined && principal.expiresAt + this.ctx.verify!.graceMs <= Date.now()) {
+      throw new SyncError('unauthorized', 'the token has expired');
+    }
     return principal;
   }
 
@@ -299,10 +336,11 @@ export class Session {
     this.permissions = Permissions.of(principal.grants);
     clearTimeout(this.timer);
     this.timer = undefined;
-    const expiresAt = principal.expiresAt;
-    if (expiresAt === undefined) return;
+    if (principal.expiresAt === undefined) return;
+    // The clock skew the verifier forgives on `exp` is forgiven here too.
+    const closesAt = principal.expiresAt + this.ctx.verify!.graceMs;
     const arm = () => {
-      const left = expiresAt - Date.now();
+      const left = closesAt - Date.now();
       if (left > 0) {
         this.timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
         return;
@@ -320,9 +358,16 @@ export class Session {
    */
   private async refresh(m: AuthRequest): Promise<AuthInfo> {
     if (!this.ctx.verify) return ANONYMOUS;
-    const principal = await this.verified(m.token);
+    let principal: Principal;
+    try {
+      principal = await this.verified(m.token);
+    } catch (err) {
+      if ((err as SyncError).code === 'unauthorized') this.ctx.refusals.count('unauthorized');
+      throw err;
+    }
     if (this.closed) return this.authInfo();
     if (principal.user !== this.principal!.user) {
+      this.ctx.refusals.count('unauthorized');
       throw new SyncError('unauthorized', `a refreshed token must name the same user ("${this.principal!.user}"); open a new connection for another`);
     }
     this.adopt(principal);
@@ -347,7 +392,7 @@ export class Session {
         const max = this.ctx.limits.maxSubscriptions;
         if (!existing && this.subs.size >= max) {
           this.ctx.refusals.count('subscriptions');
-          throw rateLimited(`a connection may hold at most ${max} subscriptions`);
+          throw rateLimited(`a connection may hold at most ${max} subscriptions`, CAP_RETRY_MS);
         }
         if (existing) this.ctx.index.delete(existing);
         const sub: Subscription<Session> = { owner: this, sub: m.sub, topic: m.topic, filter: m.filter, mode: m.returnMode ?? 'full' };

@@ -42,16 +42,16 @@ export async function mintToken(options: MintOptions): Promise<string> {
  * `order/o1:read`, `*:read`) into grants; rights of one scope given twice are joined.
  */
 export function parseGrants(args: readonly string[]): Grants {
-  const grants: Record<string, Right[]> = {};
+  const byScope = new Map<string, Right[]>();
   for (const arg of args) {
     const colon = arg.lastIndexOf(':');
     if (colon <= 0) throw new Error(`a grant looks like scope:rights (e.g. session:read,write), got ${JSON.stringify(arg)}`);
     const scope = arg.slice(0, colon);
     const rights = arg.slice(colon + 1).split(',').map((r) => r.trim()).filter(Boolean) as Right[];
-    grants[scope] = [...(grants[scope] ?? []), ...rights];
+    byScope.set(scope, [...(byScope.get(scope) ?? []), ...rights]);
   }
   try {
-    return checkGrants(grants);
+    return checkGrants(Object.fromEntries(byScope));
   } catch (err) {
     throw new Error((err as Error).message.replace("the token's grants are malformed", 'bad grant'), { cause: err });
   }

@@ -44,7 +44,8 @@ export function checkGrants(value: unknown): Grants {
     if (!Array.isArray(rights) || !rights.every((r) => RIGHTS.includes(r as Right))) {
       throw refused(`the rights of ${JSON.stringify(key)} must be a list of ${RIGHTS.map((r) => `"${r}"`).join(', ')}`);
     }
-    grants[key] = [...new Set(rights as Right[])];
+    // (defineProperty: a service may be named __proto__, which plain assignment would swallow)
+    Object.defineProperty(grants, key, { value: [...new Set(rights as Right[])], enumerable: true, writable: true, configurable: true });
   }
   return grants;
 }

@@ -27,8 +27,11 @@ export interface JwtAuthOptions {
 /** A verifier of your own (sessions, opaque tokens, another JWT setup). Throw to refuse. */
 export interface CustomAuthOptions {
   /**
-   * Turns a token into a principal, or throws (a `SyncError` keeps its message; anything else
-   * is refused as `unauthorized` and logged). `request` is the WebSocket upgrade request.
+   * Turns a token into a principal, or throws to refuse it: a `SyncError` with code
+   * `unauthorized` or `forbidden` keeps its message, anything else is refused as `unauthorized`
+   * and logged. Throw `new SyncError('unavailable', ...)` when the token cannot be checked for
+   * now (your session store is down): the client is told to try again later, not refused.
+   * `request` is the WebSocket upgrade request.
    */
   verify(token: string, request: IncomingMessage): Principal | Promise<Principal>;
 }
@@ -36,8 +39,25 @@ export interface CustomAuthOptions {
 /** How the relay checks tokens. */
 export type AuthOptions = JwtAuthOptions | CustomAuthOptions;
 
-/** Verifies one token; resolves with a checked principal or rejects with `unauthorized`. */
-export type TokenVerifier = (token: string | undefined, request: IncomingMessage) => Promise<Principal>;
+/**
+ * Verifies one token; resolves with a checked principal, or rejects with `unauthorized` (the
+ * token is refused) or `unavailable` (it could not be checked for now).
+ */
+export interface TokenVerifier {
+  (token: string | undefined, request: IncomingMessage): Promise<Principal>;
+  /** Clock skew forgiven past a principal's `expiresAt`, in ms. */
+  readonly graceMs: number;
+}
+
+/** A SyncError, also one made by another copy of syncdoc (the app's own dependency). */
+function asSyncError(err: unknown): SyncError | undefined {
+  if (err instanceof SyncError) return err;
+  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
+  if (typeof e === 'object' && e !== null && e.name === 'SyncError' && typeof e.code === 'string' && typeof e.message === 'string') {
+    return new SyncError(e.code as SyncError['code'], e.message);
+  }
+  return undefined;
+}
 
 const unauthorized = (message: string) => new SyncError('unauthorized', message);
 const MIN_SECRET_BYTES = 32;
@@ -94,29 +114,38 @@ function principalOf(payload: JWTPayload): Principal {
 export function createVerifier(options: AuthOptions, log: (line: string) => void): TokenVerifier {
   if ('verify' in options) {
     if (typeof options.verify !== 'function') throw new Error('auth.verify must be a function (token, request) => Principal');
-    return async (token, request) => {
+    const custom = async (token: string | undefined, request: IncomingMessage) => {
       if (!token) throw unauthorized('no token: send one in the first frame');
+      let principal: unknown;
       try {
-        return checkPrincipal(await options.verify(token, request));
+        principal = await options.verify(token, request);
       } catch (err) {
-        if (err instanceof SyncError && (err.code === 'unauthorized' || err.code === 'forbidden')) throw unauthorized(err.message);
+        const e = asSyncError(err);
+        if (e && (e.code === 'unauthorized' || e.code === 'forbidden')) throw unauthorized(e.message);
+        if (e && (e.code === 'unavailable' || e.code === 'timeout')) throw new SyncError('unavailable', `the token could not be checked for now: ${e.message}`);
         log(`auth.verify refused a token: ${err instanceof Error ? err.message : String(err)}`);
         throw unauthorized('the token was refused');
       }
+      return checkPrincipal(principal);
     };
+    return Object.assign(custom, { graceMs: 0 });
   }
   const { key, alg } = keyOf(options);
+  const tolerance = options.clockToleranceSeconds ?? 5;
+  if (typeof tolerance !== 'number' || !(tolerance >= 0 && tolerance <= 300)) {
+    throw new Error(`auth.clockToleranceSeconds must be a number of seconds from 0 to 300, got ${String(tolerance)}`);
+  }
   // Handed to jose as one JWK object (converted once, then cached by jose), which works the same
   // in every JavaScript realm; a KeyObject does not (jose's web build checks its class).
   const jwk = { ...(key.export({ format: 'jwk' }) as JWK), alg };
   const checks = {
     algorithms: [alg],
     requiredClaims: ['exp', 'sub'],
-    clockTolerance: options.clockToleranceSeconds ?? 5,
+    clockTolerance: tolerance,
     ...(options.issuer !== undefined && { issuer: options.issuer }),
     ...(options.audience !== undefined && { audience: options.audience }),
   };
-  return async (token) => {
+  const jwt = async (token: string | undefined) => {
     if (!token) throw unauthorized('no token: send one in the first frame');
     try {
       const { payload } = await jwtVerify(token, jwk, checks);
@@ -124,8 +153,10 @@ export function createVerifier(options: AuthOptions, log: (line: string) => void
     } catch (err) {
       const e = refusal(err, alg);
       if (e instanceof SyncError) throw e;
+      // Not the token's fault: the relay's own. The client is told to try again, not refused.
       log(`could not verify a token: ${e.message}`);
-      throw unauthorized('the token could not be verified (the relay logged why)');
+      throw new SyncError('unavailable', 'the relay could not verify the token for now (it logged why)');
     }
   };
+  return Object.assign(jwt, { graceMs: checks.clockTolerance * 1000 });
 }

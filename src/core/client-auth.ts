@@ -20,9 +20,14 @@ export interface Identity {
 export interface AuthHooks {
   /** Sends a refreshed token on the open socket; resolves with the relay's answer (`null`: the socket went). */
   refresh(token: string): Promise<AuthInfo | null>;
-  /** Reports a failure no call is waiting for. */
+  /** Reports a failure no call is waiting for (a refresh that failed: the connection stays up). */
   error(err: SyncError): void;
+  /** The token function failed before a dial: the connection cannot come up until it works. */
+  dialFailed(err: SyncError): void;
 }
+
+/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Refresh this long before expiry: a fifth of the lifetime, at least 1 s, at most a minute. */
 function refreshMargin(expiresIn: number): number {
@@ -70,7 +75,7 @@ export class ClientAuth {
       this.#next = await this.#source();
     } catch (err) {
       const e = new SyncError('unavailable', `the token function failed: ${err instanceof Error ? err.message : String(err)}`);
-      this.#hooks.error(e);
+      this.#hooks.dialFailed(e);
       throw e;
     }
   }
@@ -127,7 +132,17 @@ export class ClientAuth {
     this.stop();
     if (expiresIn === null || typeof this.#source !== 'function') return;
     this.#deadline = Date.now() + expiresIn;
-    this.#timer = setTimeout(() => void this.#refresh(this.#generation), Math.max(0, expiresIn - refreshMargin(expiresIn)));
+    // Never sooner than half the lifetime, so a token function that hands out very short tokens
+    // cannot make refreshes run back to back.
+    const due = Date.now() + Math.max(expiresIn - refreshMargin(expiresIn), expiresIn / 2);
+    const generation = this.#generation;
+    const arm = () => {
+      const left = due - Date.now();
+      // A long-lived token waits in steps: one timer may not span more than MAX_TIMER_MS.
+      if (left > 0) this.#timer = setTimeout(left > MAX_TIMER_MS ? arm : () => void this.#refresh(generation), Math.min(left, MAX_TIMER_MS));
+      else void this.#refresh(generation);
+    };
+    arm();
   }
 
   async #refresh(generation: number): Promise<void> {

@@ -23,6 +23,7 @@ import {
   type ResultMessage,
   type ReturnMode,
   type SyncEvent,
+  PROTOCOL_VERSION,
   SyncError,
   assertDocId,
   assertFilter,
@@ -134,8 +135,9 @@ export class RealtimeClient {
     this.#options = { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout };
     this.#auth = new ClientAuth(options.token, {
       refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
-      error: (err) => {
-        // The token function failed: the dial is retried, and meanwhile the app can see why.
+      error: (err) => this.#emitter.emit('error', err),
+      dialFailed: (err) => {
+        // The dial is retried; meanwhile the app can see why the connection is not coming up.
         this.#connectionError = err;
         this.#emitter.emit('error', err);
       },
@@ -217,7 +219,11 @@ export class RealtimeClient {
       } catch {
         // reported below, with every other malformed frame
       }
-      if (!isServerMessage(message)) {
+      const protocol = (message as { type?: unknown; protocol?: unknown } | null)?.type === 'welcome' ? (message as { protocol?: unknown }).protocol : PROTOCOL_VERSION;
+      if (protocol !== PROTOCOL_VERSION) {
+        // Another version of the relay: reconnecting would not help, so stop, and say why.
+        this.#refuse(new SyncError('unavailable', `the relay speaks protocol ${String(protocol)}, this client ${PROTOCOL_VERSION}: run matching versions of syncdoc on both ends`));
+      } else if (!isServerMessage(message)) {
         this.#emitter.emit('error', new SyncError('internal', 'dropped a malformed frame from the relay'));
       } else if (message.type === 'welcome') {
         this.#everOpened = true;

@@ -124,8 +124,8 @@ export interface WelcomeMessage extends AuthInfo {
   type: 'welcome';
   /** The relay instance that holds this connection. */
   instance: string;
-  /** Protocol version, bumped on incompatible change. */
-  protocol: 1;
+  /** Protocol version, bumped on incompatible change (2: the token in the first frame). */
+  protocol: typeof PROTOCOL_VERSION;
   /** The relay's limits, so clients refuse what would be refused (or cut) anyway. */
   limits: RelayLimits;
 }
@@ -170,11 +170,12 @@ export interface EventMessage {
 export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | EventMessage;
 
 /** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * WebSocket close codes the relay uses beyond the standard ones: the token was missing,
  * refused or expired (4401), or the user holds too many connections (4429). A flooding socket
- * gets 1008 (policy violation).
+ * gets 1008 (policy violation); a token the relay could not check for now (its verifier is
+ * down or too slow) gets 1013 (try again later).
  */
-export const CLOSE_CODES = { unauthorized: 4401, tooManyConnections: 4429, policy: 1008 } as const;
+export const CLOSE_CODES = { unauthorized: 4401, tooManyConnections: 4429, policy: 1008, tryAgainLater: 1013 } as const;

@@ -9,7 +9,7 @@ import { RealtimeClient, type SyncError, type SyncEvent } from '../../src/index.
 import { isResultOf, isServerMessage } from '../../src/protocol/check-server-message.js';
 import { eventually } from '../helpers/relay.js';
 
-const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 1, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null });
+const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 2, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null });
 const goodEvent = (revision: number) => ({
   type: 'event',
   event: { topic: 'sync.s.updated', source: 'sync', metadata: { operation: 'merge', service: 's', id: 'd', revision, timestamp: 1 }, payload: { data: { n: revision } } },
@@ -96,5 +96,25 @@ describe('isServerMessage / isResultOf', () => {
     expect(isResultOf('catchup', { revision: 3, changes: [{ revision: 3 }] })).toBe(false);
     expect(isResultOf('catchup', { revision: 3 })).toBe(false);
     expect(isResultOf('ping', {})).toBe(false);
+  });
+
+  it('stops, saying why, when the relay speaks another protocol version', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    cleanup.push(() => new Promise((r) => wss.close(r)));
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections += 1;
+      cleanup.push(() => ws.terminate());
+      ws.send(JSON.stringify({ ...JSON.parse(WELCOME), protocol: 1 }));
+    });
+    const client = new RealtimeClient({ url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`, WebSocket });
+    cleanup.push(() => client.close());
+    const errors: SyncError[] = [];
+    client.on('error', (e) => errors.push(e));
+    await eventually(() => client.status === 'closed', 3000, 'the client to stop');
+    expect(client.connectionError).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/relay speaks protocol 1, this client 2/) });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(connections).toBe(1); // no reconnect loop
   });
 });

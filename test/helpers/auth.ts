@@ -27,9 +27,10 @@ export interface RawRun {
 
 /**
  * Opens a raw socket, sends `frames` (the first is usually the auth frame), and resolves with
- * what came back once the relay closes the socket or `ms` have passed.
+ * what came back once the relay closes the socket or `ms` have passed. `then`, when given, runs
+ * once every frame is answered and before the wait (say, writes whose events are awaited).
  */
-export async function rawExchange(url: string, frames: unknown[], ms = 2000): Promise<RawRun> {
+export async function rawExchange(url: string, frames: unknown[], ms = 2000, then?: () => Promise<void>): Promise<RawRun> {
   const ws = new WebSocket(url.replace(/^http/, 'ws'));
   const run: RawRun = { messages: [], close: undefined };
   ws.on('message', (data) => run.messages.push(JSON.parse(String(data)) as ServerMessage));
@@ -44,6 +45,13 @@ export async function rawExchange(url: string, frames: unknown[], ms = 2000): Pr
     ws.once('error', reject);
   });
   for (const f of frames) ws.send(typeof f === 'string' ? f : JSON.stringify(f));
+  if (then) {
+    const rids = frames.flatMap((f) => (typeof f === 'object' && f !== null && 'rid' in f ? [(f as { rid: unknown }).rid] : []));
+    const answered = () => rids.every((rid) => run.messages.some((m) => 'rid' in m && m.rid === rid));
+    const start = Date.now();
+    while (!answered() && !run.close && Date.now() - start < ms) await new Promise((r) => setTimeout(r, 5));
+    await then();
+  }
   await Promise.race([closed, new Promise((r) => setTimeout(r, ms))]);
   ws.terminate();
   return run;

@@ -337,7 +337,7 @@ describe.each(STORES)('relay survives malformed frames (%s)', (kind) => {
     relay = await startRelay(kind, { log: (line) => logLines.push(line) });
     socket = await RawSocket.open(relay);
     const welcome = await socket.next(REPLY_TIMEOUT_MS, 'the welcome frame');
-    expect(welcome).toMatchObject({ type: 'welcome', protocol: 1 });
+    expect(welcome).toMatchObject({ type: 'welcome', protocol: 2 });
   });
   afterAll(() => socket?.close());
 

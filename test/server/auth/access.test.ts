@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ClientMessage, type EventFilter, filterMatches, topicFor, topicMatches } from '../../../src/protocol/index.js';
 import { authorize, authorizeSubscription, subscriptionScope } from '../../../server/auth/access.js';
+import { parseGrants } from '../../../server/auth/mint.js';
 import { type Grants, type Right, Permissions, checkGrants, checkPrincipal } from '../../../server/auth/principal.js';
 
 const SERVICES = ['session', 'order', 'cart'];
@@ -57,6 +58,12 @@ describe('permissions', () => {
     }
     expect(checkGrants(undefined)).toEqual({});
     expect(checkGrants({ session: ['read', 'read'] })).toEqual({ session: ['read'] });
+    // A service may be called __proto__: its grant is kept as a grant, not swallowed.
+    const proto = checkGrants(JSON.parse('{"__proto__": ["read"]}'));
+    expect(Object.keys(proto)).toEqual(['__proto__']);
+    expect(Permissions.of(proto).allows('read', '__proto__', 'x')).toBe(true);
+    expect(Permissions.of(proto).allows('read', 'session', 'x')).toBe(false);
+    expect(Object.keys(parseGrants(['__proto__:read', '__proto__:write']))).toEqual(['__proto__']);
     expect(() => checkPrincipal({ user: '', grants: {} })).toThrowError(/user/);
     expect(() => checkPrincipal({ user: 'u', grants: {}, expiresAt: 'soon' })).toThrowError(/expiresAt/);
     expect(checkPrincipal({ user: 'u', grants: { '*': ['read'] }, extra: 1 })).toEqual({ user: 'u', grants: { '*': ['read'] } });

@@ -85,10 +85,17 @@ describe.each(STORES)('rights (%s store)', (kind) => {
       else await expectForbidden(relay, call, 'write', name === 'create' ? 'session/s1-new' : 'session/s1');
     }
     const writer = await clientWith(relay, { session: ['write'] }, 'writer');
+    const done: string[] = [];
     for (const [name, right, call] of operations(writer, 'session', 's2')) {
       if (right === 'read') await expectForbidden(relay, call, 'read', 'session/s2');
-      else if (name === 'merge') await expect(call()).resolves.toMatchObject({ revision: 2 });
+      else {
+        await call(); // rejects, and fails the test, if refused
+        done.push(name);
+      }
     }
+    expect(done).toEqual(['create', 'replace', 'merge', 'mutate', 'delete']);
+    await expect(relay.store.get('session', 's2')).rejects.toMatchObject({ code: 'not_found' }); // deleted, at revision 4
+    expect(await relay.store.get('session', 's2-new')).toMatchObject({ revision: 1, data: { v: 'created' } });
   });
 
   it('confines a per-document grant to its document', async () => {
@@ -179,7 +186,15 @@ describe.each(STORES)('rights (%s store)', (kind) => {
         { type: 'get', rid: 4, service: 'order', id: 'o1' },
       ],
       500,
+      // Once the refresh is answered, writes to both services: only the session one may arrive.
+      async () => {
+        const admin = await clientWith(relay, ALL, 'admin');
+        await admin.sync.merge('order', 'o1', { v: 'hidden' });
+        await admin.sync.merge('session', 's1', { v: 'seen' });
+      },
     );
+    const events = raw.messages.flatMap((m) => (m.type === 'event' ? [m.event.metadata] : []));
+    expect(events).toEqual([expect.objectContaining({ service: 'session', id: 's1' })]);
     expect(raw.messages.find((m) => m.type === 'error' && m.rid === null)).toMatchObject({
       sub: 'orders',
       error: { code: 'forbidden', message: expect.stringContaining('every document of service "order"') },

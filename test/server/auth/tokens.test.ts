@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { SyncError } from '../../../src/index.js';
+import { SyncError } from '../../../src/index.js';
 import type { Relay } from '../../../server/index.js';
 import { ALL, SECRET, rawExchange, tokenFor } from '../../helpers/auth.js';
 import { STORES, connect, eventually, opened, startRelay } from '../../helpers/relay.js';
@@ -188,5 +188,95 @@ describe('expiry and refresh', () => {
     expect(answer(2)).toMatchObject({ type: 'error', error: { code: 'unauthorized', message: expect.stringMatching(/same user \("ann"\)/) } });
     expect(answer(3)).toEqual({ type: 'result', rid: 3, result: null });
     expect(raw.close).toBeUndefined();
+  });
+
+  it('a refused refresh is an error event, not a connection error, and is counted', async () => {
+    const relay = await startRelay('memory', { auth: { secret: SECRET } });
+    let calls = 0;
+    const client = await opened(
+      connect(relay, { token: () => (++calls === 1 ? tokenFor('ann', ALL, { ttlSeconds: 2 }) : tokenFor('ann', ALL, { secret: 'not-the-relay-secret-but-32-bytes-long!' })) }),
+    );
+    const errors: SyncError[] = [];
+    client.on('error', (e) => errors.push(e));
+    await eventually(() => errors.length > 0, 3000, 'the refused refresh');
+    expect(errors[0]).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/signature/) });
+    expect(client.status).toBe('open');
+    expect(client.connectionError).toBeUndefined();
+    expect(relay.refusals.unauthorized).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a token that lives for weeks is refreshed once, not in a loop (timers are capped)', async () => {
+    let verifications = 0;
+    const relay = await startRelay('memory', {
+      auth: { verify: () => (verifications++, { user: 'ann', grants: ALL, expiresAt: Date.now() + 30 * 24 * 3600 * 1000 }) },
+    });
+    let asked = 0;
+    const client = await opened(connect(relay, { token: () => (asked++, 'long') }));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(asked).toBe(1);
+    expect(verifications).toBe(1);
+    expect(client.identity!.expiresAt! - Date.now()).toBeGreaterThan(29 * 24 * 3600 * 1000);
+  });
+
+  it('forgives the configured clock skew on exp, at the handshake and at expiry', async () => {
+    const relay = await startRelay('memory', { auth: { secret: SECRET, clockToleranceSeconds: 3 } });
+    const late = await signed({ sub: 'ann', grants: ALL, exp: now() - 1 }); // 1 s past exp, within 3 s
+    const client = await opened(connect(relay, { token: late }));
+    await expect(client.sync.create('s', { ok: true })).resolves.toMatchObject({ revision: 1 });
+    // Closed once the skew is spent too, not at exp.
+    await eventually(() => client.status === 'closed', 5000, 'the connection to close after exp + tolerance');
+    expect(client.connectionError).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/expired/) });
+    const stale = await signed({ sub: 'ann', grants: ALL, exp: now() - 10 });
+    const raw = await rawExchange(relay.url, [{ type: 'auth', rid: 1, token: stale }]);
+    expect(raw.messages[0]).toMatchObject({ error: { code: 'unauthorized', message: 'the token has expired' } });
+  });
+});
+
+describe('verifier outages', () => {
+  it('a verifier that cannot check for now is not a refusal: the client keeps trying and gets in', async () => {
+    let down = true;
+    const relay = await startRelay('memory', {
+      auth: {
+        verify: () => {
+          if (down) throw new SyncError('unavailable', 'session store unreachable');
+          return { user: 'ann', grants: ALL };
+        },
+      },
+    });
+    const raw = await rawExchange(relay.url, [{ type: 'auth', rid: 1, token: 'static' }]);
+    expect(raw.messages[0]).toMatchObject({ type: 'error', rid: 1, error: { code: 'unavailable', message: expect.stringMatching(/could not be checked for now: session store unreachable/) } });
+    expect(raw.close?.code).toBe(1013);
+    const client = connect(relay, { token: 'static' });
+    await eventually(() => client.connectionError?.code === 'unavailable', 3000, 'the outage shown');
+    expect(client.status).not.toBe('closed');
+    down = false;
+    await opened(client);
+    await expect(client.sync.create('s', { ok: true })).resolves.toMatchObject({ revision: 1 });
+    expect(relay.refusals.unauthorized).toBe(0);
+  });
+
+  it('a verification slower than the deadline asks the client to try again (1013), not 4401', async () => {
+    const relay = await startRelay('memory', {
+      auth: { verify: () => new Promise((r) => setTimeout(() => r({ user: 'ann', grants: ALL }), 600)) },
+      limits: { authTimeoutMs: 200 },
+    });
+    const raw = await rawExchange(relay.url, [{ type: 'auth', rid: 1, token: 'slow' }]);
+    expect(raw.close?.code).toBe(1013);
+    expect(raw.messages[0]).toMatchObject({ error: { code: 'unavailable' } });
+    expect(relay.refusals.auth_timeout).toBe(0);
+  });
+
+  it('bounds the frames parked behind a token being verified (1008)', async () => {
+    const relay = await startRelay('memory', { auth: { verify: () => new Promise((r) => setTimeout(() => r({ user: 'ann', grants: ALL }), 300)) } });
+    const frames: unknown[] = [{ type: 'auth', rid: 1, token: 'slow' }];
+    for (let rid = 2; rid < 300; rid++) frames.push({ type: 'ping', rid });
+    const raw = await rawExchange(relay.url, frames);
+    expect(raw.close?.code).toBe(1008);
+    expect(raw.messages.some((m) => m.type === 'welcome')).toBe(false);
+    expect(raw.messages.find((m) => m.type === 'error')).toMatchObject({ error: { code: 'rate_limited', message: expect.stringMatching(/before the token was verified/) } });
+    expect(relay.refusals.flood).toBe(1);
+    // A few frames behind the token are fine: they run once it is verified.
+    const polite = await rawExchange(relay.url, [{ type: 'auth', rid: 1, token: 'slow' }, { type: 'ping', rid: 2 }], 800);
+    expect(polite.messages.map((m) => m.type)).toEqual(['welcome', 'result']);
   });
 });
