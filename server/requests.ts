@@ -5,7 +5,7 @@
  */
 import { type ClientMessage, type ResultMessage, generateDocId } from '../src/protocol/index.js';
 import { authorize } from './auth/access.js';
-import type { Permissions } from './auth/principal.js';
+import type { Caller } from './auth/principal.js';
 import type { Store } from './store/types.js';
 
 /** The requests that read or write documents. */
@@ -18,10 +18,10 @@ export function isDocumentRequest(m: ClientMessage): m is DocumentRequest {
   return DOCUMENT_REQUESTS.has(m.type);
 }
 
-/** Runs one checked document request for `permissions`; rejects with `forbidden` or the store's `SyncError`. */
-export async function runRequest(store: Store, permissions: Permissions, m: DocumentRequest): Promise<ResultMessage['result']> {
+/** Runs one checked document request for `caller`; rejects with `forbidden` or the store's `SyncError`. */
+export async function runRequest(store: Store, caller: Caller, m: DocumentRequest): Promise<ResultMessage['result']> {
   const createdId = m.type === 'create' && m.id === undefined ? generateDocId() : undefined;
-  authorize(permissions, m, createdId);
+  authorize(caller.permissions, m, createdId);
   switch (m.type) {
     case 'create':
       return store.create(m.service, m.id ?? createdId!, m.data, m.mutationId ? { mutationId: m.mutationId } : {});

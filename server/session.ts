@@ -26,7 +26,7 @@ import {
   parseClientMessage,
 } from '../src/protocol/index.js';
 import { authorizeSubscription } from './auth/access.js';
-import { type Principal, Permissions } from './auth/principal.js';
+import { ANYONE, type Caller, NOBODY, type Principal, callerOf } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verify.js';
 import { type ConnectionLimits, type Refusals, TokenBucket, type UserConnections, rateLimited } from './limits.js';
 import { isDocumentRequest, runRequest } from './requests.js';
@@ -73,8 +73,8 @@ export class Session {
    */
   private listening: Promise<void> | undefined;
   private principal: Principal | undefined;
-  /** What this connection may do: everything on a relay without auth, else its token's grants. */
-  private permissions: Permissions;
+  /** Who asks, for the request path: anyone on a relay without auth, else its token's user and grants. */
+  private caller: Caller;
   private readonly writes: TokenBucket;
   private readonly frames: TokenBucket;
   /** Frame-rate refusals left before the socket is closed as flooding (refilled one a second). */
@@ -99,7 +99,7 @@ export class Session {
     this.rateRefusals = new TokenBucket(1, limits.maxRateRefusals);
     if (ctx.verify) {
       this.state = 'authenticating';
-      this.permissions = Permissions.of({});
+      this.caller = NOBODY;
       this.timer = setTimeout(() => {
         if (this.state === 'verifying') {
           // The token came in time; its check did not (a slow verifier): not the client's fault.
@@ -111,7 +111,7 @@ export class Session {
       }, limits.authTimeoutMs);
     } else {
       this.state = 'open';
-      this.permissions = Permissions.EVERYTHING;
+      this.caller = ANYONE;
       this.welcome(ANONYMOUS);
     }
   }
@@ -333,7 +333,7 @@ export class Session {
   /** Makes `principal` this connection's, and closes the connection when its token expires. */
   private adopt(principal: Principal): void {
     this.principal = principal;
-    this.permissions = Permissions.of(principal.grants);
+    this.caller = callerOf(principal);
     clearTimeout(this.timer);
     this.timer = undefined;
     if (principal.expiresAt === undefined) return;
@@ -373,7 +373,7 @@ export class Session {
     this.adopt(principal);
     for (const sub of [...this.subs.values()]) {
       try {
-        authorizeSubscription(this.permissions, sub.topic, sub.filter);
+        authorizeSubscription(this.caller.permissions, sub.topic, sub.filter);
       } catch (err) {
         this.drop(sub);
         this.ctx.refusals.count('forbidden');
@@ -384,10 +384,10 @@ export class Session {
   }
 
   private async run(m: ClientMessage): Promise<ResultMessage['result']> {
-    if (isDocumentRequest(m)) return runRequest(this.ctx.store, this.permissions, m);
+    if (isDocumentRequest(m)) return runRequest(this.ctx.store, this.caller, m);
     switch (m.type) {
       case 'subscribe': {
-        authorizeSubscription(this.permissions, m.topic, m.filter);
+        authorizeSubscription(this.caller.permissions, m.topic, m.filter);
         const existing = this.subs.get(m.sub);
         const max = this.ctx.limits.maxSubscriptions;
         if (!existing && this.subs.size >= max) {

@@ -102,3 +102,25 @@ export class Permissions {
     return id !== undefined && has(`${service}/${id}`);
   }
 }
+
+/**
+ * Who makes a request, as the request path sees it: the user (`null` on a relay without auth)
+ * and what they may do. Every transport turns its credentials into one of these.
+ */
+export interface Caller {
+  /** The token's user; `null` for anyone on a relay without auth. */
+  readonly user: string | null;
+  /** Their compiled grants. */
+  readonly permissions: Permissions;
+}
+
+/** The caller of a verified principal. */
+export function callerOf(principal: Principal): Caller {
+  return { user: principal.user, permissions: Permissions.of(principal.grants) };
+}
+
+/** Anyone, on a relay without auth: everything is allowed. */
+export const ANYONE: Caller = { user: null, permissions: Permissions.EVERYTHING };
+
+/** A connection that has not authenticated yet: nothing is allowed. */
+export const NOBODY: Caller = { user: null, permissions: Permissions.of({}) };

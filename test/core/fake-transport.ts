@@ -10,7 +10,7 @@ import { type ClientMessage, type ResultMessage, SyncError, filterMatches, topic
 import type { RequestOptions, WithoutRid } from '../../src/core/connection.js';
 import type { DocumentTransport } from '../../src/core/document-transport.js';
 import { type DocumentRequest, isDocumentRequest, runRequest } from '../../server/requests.js';
-import { Permissions } from '../../server/auth/principal.js';
+import { ANYONE } from '../../server/auth/principal.js';
 import { EventFrames } from '../../server/topics.js';
 import { type Store, createMemoryStore } from '../../server/index.js';
 
@@ -101,7 +101,7 @@ export class FakeTransport implements DocumentTransport {
     const m = { ...call.message, rid: 1 } as ClientMessage;
     let deliver: () => void;
     try {
-      const result = isDocumentRequest(m) ? await runRequest(this.store, Permissions.EVERYTHING, m as DocumentRequest) : null;
+      const result = isDocumentRequest(m) ? await runRequest(this.store, ANYONE, m as DocumentRequest) : null;
       deliver = () => call.resolve(structuredClone(result));
     } catch (err) {
       const e = err instanceof SyncError ? err : new SyncError('internal', String(err));
