@@ -6,6 +6,7 @@
 import { compare, type Measure } from '../harness.js';
 import { createDocs, freshPrefix } from '../support/docs.js';
 import { start } from '../support/processes.js';
+import { assertNoRefusals } from '../support/relay-config.js';
 import { deliveries } from './fanout.js';
 
 const N = 100;
@@ -25,20 +26,20 @@ export const crossRelay: Measure = {
     const cross = await start('servers/fanout-load.ts', { URL: url2, WRITER_URL: url1, N: String(N), KIND: 'relay' });
     const same = await start('servers/fanout-load.ts', { URL: url1, WRITER_URL: url1, N: String(N), KIND: 'relay' });
     try {
-      return [
-        await compare(
-          ctx,
-          {
-            id: 4,
-            name: `cross-relay ÷ same-relay deliveries/s (N = ${N})`,
-            unit: 'deliveries/s',
-            target: '>= 0.9',
-            note: 'Two relays (own processes) on one Redis; writes always through relay 1; A: 100 subscribers on relay 2, B: on relay 1; same flow-controlled load process as measure 2.',
-          },
-          () => deliveries(cross, ms),
-          () => deliveries(same, ms),
-        ),
-      ];
+      const row = await compare(
+        ctx,
+        {
+          id: 4,
+          name: `cross-relay ÷ same-relay deliveries/s (N = ${N})`,
+          unit: 'deliveries/s',
+          target: '>= 0.9',
+          note: 'Two relays (own processes) on one Redis; writes always through relay 1; A: 100 subscribers on relay 2, B: on relay 1; same flow-controlled load process as measure 2.',
+        },
+        () => deliveries(cross, ms),
+        () => deliveries(same, ms),
+      );
+      await Promise.all([assertNoRefusals(one, 'relay 1'), assertNoRefusals(two, 'relay 2')]);
+      return [row];
     } finally {
       await Promise.all([cross.stop(), same.stop()]);
       await Promise.all([one.stop(), two.stop()]);

@@ -6,6 +6,7 @@
 import { compare, type BenchRow, type Measure } from '../harness.js';
 import { createDocs, freshPrefix } from '../support/docs.js';
 import { type Child, start } from '../support/processes.js';
+import { assertNoRefusals } from '../support/relay-config.js';
 
 const SIZES = [10, 100, 1000];
 
@@ -48,6 +49,7 @@ export const fanout: Measure = {
           await Promise.all([relayLoad.stop(), bareLoad.stop()]);
         }
       }
+      await assertNoRefusals(relay, 'the relay'); // a refused write would be an event that never comes
     } finally {
       await Promise.all([relay.stop(), bare.stop()]);
     }

@@ -1,5 +1,6 @@
 /** Every measure, in the order. */
 import type { Measure } from '../harness.js';
+import { authWrites } from './auth-writes.js';
 import { bundleSize } from './bundle-size.js';
 import { clientDiff } from './client-diff.js';
 import { crossRelay } from './cross-relay.js';
@@ -13,4 +14,4 @@ import { selectRenders } from './select-renders.js';
 import { sharedb } from './sharedb.js';
 import { wireBytes } from './wire-bytes.js';
 
-export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus];
+export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus, authWrites];

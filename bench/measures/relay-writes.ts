@@ -7,6 +7,7 @@ import { compare, type Measure } from '../harness.js';
 import { createDocs, freshPrefix, uniqueMutationId } from '../support/docs.js';
 import { closeSockets, closedLoop, openSockets } from '../support/load.js';
 import { start } from '../support/processes.js';
+import { assertNoRefusals } from '../support/relay-config.js';
 
 const SOCKETS = 32;
 
@@ -27,20 +28,21 @@ export const relayWrites: Measure = {
     const frame = (i: number, seq: number) =>
       JSON.stringify({ type: 'merge', rid: seq + 1, service: 'bench', id: ids[i], data: { n: seq }, mutationId: uniqueMutationId() });
     try {
-      return [
-        await compare(
-          ctx,
-          {
-            id: 1,
-            name: 'relay writes/s ÷ bare WebSocket → EVALSHA → reply',
-            unit: 'writes/s',
-            target: '>= 0.8',
-            note: 'A: the relay (Redis store) in its own process; B: a bare ws server calling the same Lua script with the same arguments; 32 sockets, one merge in flight each.',
-          },
-          () => closedLoop(relaySockets, frame, ms),
-          () => closedLoop(bareSockets, frame, ms),
-        ),
-      ];
+      const row = await compare(
+        ctx,
+        {
+          id: 1,
+          name: 'relay writes/s ÷ bare WebSocket → EVALSHA → reply',
+          unit: 'writes/s',
+          target: '>= 0.8',
+          note: 'A: the relay (Redis store) in its own process; B: a bare ws server calling the same Lua script with the same arguments; 32 sockets, one merge in flight each.',
+        },
+        () => closedLoop(relaySockets, frame, ms),
+        () => closedLoop(bareSockets, frame, ms),
+      );
+      // Every answer counted must be a write done, not a rate_limited refusal.
+      await assertNoRefusals(relay, 'the relay');
+      return [row];
     } finally {
       await closeSockets([...relaySockets, ...bareSockets]);
       await Promise.all([relay.stop(), bare.stop()]);

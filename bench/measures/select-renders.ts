@@ -18,6 +18,7 @@ import { RealtimeClient } from '../../src/index.js';
 import { RealtimeProvider, useSyncDocument } from '../../src/react.js';
 import type { JsonObject, MutationOp } from '../../src/protocol/index.js';
 import { compare, type Measure, sleep } from '../harness.js';
+import { BENCH_LIMITS } from '../support/relay-config.js';
 import { prng } from './client-diff.js';
 
 const SERVICE = 'bench';
@@ -81,7 +82,8 @@ export const selectRenders: Measure = {
     // react-dom decides at load whether there is a DOM: load it only now.
     const { createRoot } = await import('react-dom/client');
 
-    const relay = await createRelay({ port: 0, log: () => {} });
+    // Limits out of the way, as on every bench relay (support/relay-config.ts).
+    const relay = await createRelay({ port: 0, log: () => {}, limits: BENCH_LIMITS });
 
     /** One workload: mount, load, `writes` writes one by one, on a fresh client and document. */
     const workload = async (seed: number): Promise<{ renders: number; changed: number }> => {

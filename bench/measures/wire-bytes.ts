@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import WebSocket from 'ws';
 import { createRelay } from '../../server/index.js';
 import { compare, type Measure } from '../harness.js';
+import { BENCH_LIMITS } from '../support/relay-config.js';
 import { makeDocument } from './client-diff.js';
 
 const SERVICE = 'bench';
@@ -84,7 +85,8 @@ export const wireBytes: Measure = {
     const writes = Math.max(20, Math.round(200 * ctx.scale));
     const data = makeDocument(10 * 1024, 2);
     const docBytes = Buffer.byteLength(JSON.stringify(data));
-    const relay = await createRelay({ port: 0, log: () => {} });
+    // Limits out of the way, as on every bench relay (support/relay-config.ts).
+    const relay = await createRelay({ port: 0, log: () => {}, limits: BENCH_LIMITS });
     const sockets: RawSocket[] = [];
     try {
       const writer = await RawSocket.open(relay.url);

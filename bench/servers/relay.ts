@@ -1,16 +1,26 @@
-/** A syncdoc relay in its own process: Redis store (REDIS_URL, KEY_PREFIX), or memory when STORE=memory. */
+/**
+ * A syncdoc relay in its own process: Redis store (REDIS_URL, KEY_PREFIX), or memory when
+ * STORE=memory; with AUTH_SECRET, `auth: { secret }` (every socket must authenticate first).
+ * IPC: memory -> memory (RSS after GC, connections); refusals -> refusals (counts by reason).
+ */
 import { createRelay } from '../../server/index.js';
 import { onAsk, tell } from '../support/processes.js';
+import { BENCH_LIMITS } from '../support/relay-config.js';
 
+const secret = process.env.AUTH_SECRET;
 const relay = await createRelay({
   port: Number(process.env.PORT ?? 0),
   ...(process.env.STORE !== 'memory' && { redis: process.env.REDIS_URL!, keyPrefix: process.env.KEY_PREFIX ?? 'bench:' }),
+  ...(secret && { auth: { secret } }),
+  limits: BENCH_LIMITS, // measure the relay, not its per-connection rate limits (support/relay-config.ts)
   log: () => {},
 });
 onAsk(async (m) => {
   if (m.type === 'memory') {
     for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
     tell({ type: 'memory', ...process.memoryUsage(), connections: relay.connections });
+  } else if (m.type === 'refusals') {
+    tell({ type: 'refusals', counts: relay.refusals });
   }
 });
 process.on('SIGTERM', () => void relay.close().then(() => process.exit(0)));
