@@ -226,7 +226,7 @@ export class Session {
       if (m.type !== 'auth') {
         return this.refuse(rid, new SyncError('unauthorized', 'authenticate first: the first frame must be {"type":"auth","rid":1,"token":"..."}'));
       }
-      return (this.verifying = this.authenticate(m));
+      return this.gate(this.authenticate(m));
     }
     // Frames sent right behind the token wait for its verdict, then run in order (or not at all).
     // Frames behind a token being verified wait in memory: a bounded number, and of bytes.
@@ -257,9 +257,21 @@ export class Session {
     // Frames sent behind a refreshed token run under its grants (or the old ones, if refused).
     if (m.type === 'auth') {
       this.refreshing += 1;
-      return (this.verifying = this.answer(m).finally(() => (this.refreshing -= 1)));
+      return this.gate(this.answer(m).finally(() => (this.refreshing -= 1)));
     }
     return this.answer(m);
+  }
+
+  /**
+   * Makes frames that arrive while `verification` runs wait for it. Once it has settled the gate
+   * is lifted, so the frames of an open connection pay no wait at all.
+   */
+  private gate(verification: Promise<void>): Promise<void> {
+    const gate: Promise<void> = verification.finally(() => {
+      if (this.verifying === gate) this.verifying = undefined;
+    });
+    this.verifying = gate;
+    return gate;
   }
 
   /** Runs one admitted request and sends its result or error. */
