@@ -57,6 +57,15 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** When to ask again after a cap (subscriptions, connections): a place may have freed by then. */
 const CAP_RETRY_MS = 5000;
+/** How long a socket closed as flooding gets to read its close frame before it is cut. */
+const FLOOD_GRACE_MS = 1000;
+
+/** A refused frame's `rid`, found without parsing it (the reply names it so the caller can retry). */
+function ridOf(text: string | undefined): number | null {
+  const m = text === undefined ? null : /"rid"\s*:\s*(\d{1,15})\b/.exec(text.slice(0, 200));
+  return m ? Number(m[1]) : null;
+}
+
 /** Frames that may wait behind a token being verified (a client sends none: it waits for the welcome). */
 const MAX_PARKED_FRAMES = 100;
 const WRITES = new Set<ClientMessage['type']>(['create', 'replace', 'merge', 'mutate', 'delete']);
@@ -205,13 +214,14 @@ export class Session {
   /** Handles one incoming frame. */
   async receive(raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): Promise<void> {
     if (this.state === 'closed') return;
+    const text = isBinary ? undefined : Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
+    // The rate is checked before the frame is parsed: a flood costs no parsing past its burst.
+    if (!this.withinFrameRate(text)) return;
     let message: ClientMessage | undefined;
     let refusal: FrameError | undefined;
-    let size = 0;
-    if (isBinary) refusal = new FrameError(null, invalid('binary frames are not supported; send JSON text'));
+    const size = text?.length ?? 0;
+    if (text === undefined) refusal = new FrameError(null, invalid('binary frames are not supported; send JSON text'));
     else {
-      const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.concat(Array.isArray(raw) ? raw : [Buffer.from(raw)]).toString('utf8');
-      size = text.length;
       try {
         message = parseClientMessage(text, this.ctx.limits);
       } catch (err) {
@@ -219,7 +229,6 @@ export class Session {
       }
     }
     const rid = message?.rid ?? refusal!.rid;
-    if (!this.withinFrameRate(rid)) return;
     if (refusal) return this.fail(refusal.rid, refusal.error);
     const m = message!;
     if (this.state === 'authenticating') {
@@ -297,13 +306,18 @@ export class Session {
    * keeps sending past its refusals is flooding and is closed (1008), so it costs the relay a
    * bounded number of replies.
    */
-  private withinFrameRate(rid: number | null): boolean {
+  private withinFrameRate(text: string | undefined): boolean {
     const wait = this.frames.take();
     if (wait === 0) return true;
     this.ctx.refusals.count('frame_rate');
+    const rid = ridOf(text);
     if (this.rateRefusals.take() > 0) {
       this.ctx.refusals.count('flood');
       this.refuse(rid, rateLimited('too many frames: closing this connection'), CLOSE_CODES.policy);
+      // Stop reading what it still sends: the close handshake is not worth its flood.
+      const raw = (this.socket as unknown as { _socket?: { pause(): void } })._socket;
+      raw?.pause();
+      setTimeout(() => this.socket.terminate(), FLOOD_GRACE_MS).unref();
       return false;
     }
     this.fail(rid, rateLimited(`over the frame limit of ${this.ctx.limits.framesPerSecond} per second; retry in ${wait} ms`, wait));

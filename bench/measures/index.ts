@@ -5,6 +5,7 @@ import { bundleSize } from './bundle-size.js';
 import { clientDiff } from './client-diff.js';
 import { crossRelay } from './cross-relay.js';
 import { fanout } from './fanout.js';
+import { floodLatency } from './flood-latency.js';
 import { hocuspocus } from './hocuspocus.js';
 import { idleMemory } from './idle-memory.js';
 import { latency } from './latency.js';
@@ -14,4 +15,4 @@ import { selectRenders } from './select-renders.js';
 import { sharedb } from './sharedb.js';
 import { wireBytes } from './wire-bytes.js';
 
-export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus, authWrites];
+export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus, authWrites, floodLatency];

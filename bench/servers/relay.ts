@@ -1,6 +1,7 @@
 /**
  * A syncdoc relay in its own process: Redis store (REDIS_URL, KEY_PREFIX), or memory when
- * STORE=memory; with AUTH_SECRET, `auth: { secret }` (every socket must authenticate first).
+ * STORE=memory; with AUTH_SECRET, `auth: { secret }` (every socket must authenticate first);
+ * with DEFAULT_LIMITS=1, the default connection limits instead of the raised bench ones.
  * IPC: memory -> memory (RSS after GC, connections); refusals -> refusals (counts by reason).
  */
 import { createRelay } from '../../server/index.js';
@@ -12,7 +13,10 @@ const relay = await createRelay({
   port: Number(process.env.PORT ?? 0),
   ...(process.env.STORE !== 'memory' && { redis: process.env.REDIS_URL!, keyPrefix: process.env.KEY_PREFIX ?? 'bench:' }),
   ...(secret && { auth: { secret } }),
-  limits: BENCH_LIMITS, // measure the relay, not its per-connection rate limits (support/relay-config.ts)
+  // Measure the relay, not its per-connection rate limits (support/relay-config.ts); with
+  // DEFAULT_LIMITS=1 the defaults stand, for the rows that measure the limits themselves.
+  ...(process.env.DEFAULT_LIMITS !== '1' && { limits: BENCH_LIMITS }),
+  ...(process.env.LIMITS_JSON && { limits: JSON.parse(process.env.LIMITS_JSON) as Record<string, number> }),
   log: () => {},
 });
 onAsk(async (m) => {
