@@ -57,8 +57,8 @@ const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** When to ask again after a cap (subscriptions, connections): a place may have freed by then. */
 const CAP_RETRY_MS = 5000;
-/** How long a socket closed as flooding gets to read its close frame before it is cut. */
-const FLOOD_GRACE_MS = 1000;
+/** How long a peer has to answer the relay's close before its socket is cut. */
+const CLOSE_GRACE_MS = 1000;
 
 /** A refused frame's `rid`, found without parsing it (the reply names it so the caller can retry). */
 function ridOf(text: string | undefined): number | null {
@@ -152,7 +152,7 @@ export class Session {
     if (this.state === 'closed') return;
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.ctx.log('cut a connection that was not reading its events');
-      this.socket.close(1013, 'too slow: reconnect and catch up');
+      this.closeSocket(1013, 'too slow: reconnect and catch up');
       this.state = 'closed'; // once: later events would only log and close again
       return;
     }
@@ -208,7 +208,17 @@ export class Session {
     this.fail(rid, error);
     this.state = 'closed';
     clearTimeout(this.timer);
-    this.socket.close(code, error.message.slice(0, 120));
+    this.closeSocket(code, error.message.slice(0, 120));
+  }
+
+  /**
+   * Closes the socket, and cuts it if the peer has not answered the close within a second: a
+   * peer that never does (one too slow to read, a flooder) would otherwise keep its user's
+   * place and its subscriptions for ws's 30 s close timeout.
+   */
+  private closeSocket(code: number, reason: string): void {
+    this.socket.close(code, reason);
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Handles one incoming frame. */
@@ -314,10 +324,8 @@ export class Session {
     if (this.rateRefusals.take() > 0) {
       this.ctx.refusals.count('flood');
       this.refuse(rid, rateLimited('too many frames: closing this connection'), CLOSE_CODES.policy);
-      // Stop reading what it still sends: the close handshake is not worth its flood.
-      const raw = (this.socket as unknown as { _socket?: { pause(): void } })._socket;
-      raw?.pause();
-      setTimeout(() => this.socket.terminate(), FLOOD_GRACE_MS).unref();
+      // Stop reading what it still sends: its close answer is not worth its flood.
+      (this.socket as unknown as { _socket?: { pause(): void } })._socket?.pause();
       return false;
     }
     this.fail(rid, rateLimited(`over the frame limit of ${this.ctx.limits.framesPerSecond} per second; retry in ${wait} ms`, wait));

@@ -17,8 +17,8 @@ export type RealtimeProviderProps = {
 /**
  * Provides syncdoc to the hooks below. With `url` (and `token`, ...), the provider owns a client:
  * it connects on mount and disconnects on unmount (StrictMode's mount-unmount-mount included).
- * The other options are read once; a `token` function is always the latest one passed, so it
- * may close over state (the signed-in user) without remaking the client.
+ * The other options are read once; `token` (a string or a function) is always the latest one
+ * passed, so it may close over state (the signed-in user) without remaking the client.
  */
 export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
   const { children, cache: cacheOptions, client: given, ...clientOptions } = props;
@@ -28,7 +28,8 @@ export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
   const [owned] = useState(() => {
     if (given) return undefined;
     const options = { ...(clientOptions as RealtimeClientOptions), autoConnect: false };
-    if (typeof token === 'function') {
+    if (token !== undefined) {
+      // Always asks the latest prop, so a token that changes (a new login) is the one sent next.
       options.token = () => {
         const latest = tokenRef.current;
         return typeof latest === 'function' ? latest() : (latest ?? '');

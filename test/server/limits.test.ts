@@ -94,6 +94,9 @@ describe('connection limits', () => {
     expect(limited.length).toBeGreaterThan(0);
     expect(limited.length).toBeLessThanOrEqual(limits.maxRateRefusals + 1);
     expect(relay.refusals.flood).toBe(1);
+    // The relay stopped reading it, so it never hears the close answered: it cuts the socket
+    // instead of holding it for the 30 s close timeout.
+    await eventually(() => relay.connections === 1, 3000, 'the flooding socket cut');
     expect((await relay.store.get('session', 'steady')).data).toEqual({ n: writes });
     expect(other.status).toBe('open');
   });
