@@ -32,11 +32,16 @@ export interface DocumentActions<T> {
 /** Builds the actions of `entry`; `retries` is the default conflict retry count of `update`. */
 export function documentActions<T>(entry: DocumentEntry, retries: number): DocumentActions<T> {
   // Checks the arguments (a throw rejects), then queues the write.
-  const run = (kind: MutationKind, payload: () => PendingPayload): Promise<never> =>
-    attempt(() => {
+  // A write's promise may be ignored (`onClick={() => doc.update(...)}`): its rollback is shown
+  // and logged, so it must not also surface as an unhandled rejection. Awaiting it still rejects.
+  const run = (kind: MutationKind, payload: () => PendingPayload): Promise<never> => {
+    const done = attempt(() => {
       const p = payload();
       return new Promise((resolve, reject) => entry.enqueue(pendingMutation(entry, kind, p, { resolve: resolve as (doc: unknown) => void, reject })));
-    });
+    }) as Promise<never>;
+    done.catch(() => {});
+    return done;
+  };
   const write = (kind: WriteKind) => (arg: unknown, expectedRevision?: number) => run(kind, () => checkWrite(kind, arg, expectedRevision));
   return {
     update: (recipe, options) =>

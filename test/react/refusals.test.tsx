@@ -154,6 +154,36 @@ describe('tokens in React', () => {
   });
 });
 
+describe('ignored write promises', () => {
+  it('a rolled-back write whose promise nobody holds raises no unhandled rejection', async () => {
+    const relay = await startRelay('memory', { auth: { secret: SECRET } });
+    const id = uid();
+    await relay.store.create('notes', id, { text: 'original' });
+    const h = handle<{ text: string }>();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      render(
+        <RealtimeProvider url={relay.url} token={() => tokenFor('reader', { notes: ['read'] })} WebSocket={WebSocket}>
+          <DocView<{ text: string }> service="notes" id={id} handle={h} />
+        </RealtimeProvider>,
+      );
+      await waitFor(() => expect(view<{ text: string }>().status).toBe('ready'));
+      act(() => {
+        void h.current!.update((d) => {
+          d.text = 'ignored';
+        }); // as onClick={() => doc.update(...)} does
+      });
+      await waitFor(() => expect(view<{ text: string }>()).toMatchObject({ data: { text: 'original' }, pending: 0 }));
+      await new Promise((r) => setTimeout(r, 100)); // unhandled rejections are reported after a turn
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
 describe('write rate in React', () => {
   it('optimistic writes over the write rate are sent again after retryAfterMs, none lost', async () => {
     const relay = await startRelay('memory', { limits: { writesPerSecond: 10, writeBurst: 2 } });
