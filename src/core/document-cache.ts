@@ -42,7 +42,8 @@ export class DocumentCache {
 
   /**
    * The entry of a document and its write methods. `create` is the data to create it with when
-   * it does not exist (used by the first reader only).
+   * it does not exist; it belongs to the document, so a reader bringing it to an entry made
+   * without it hands it over (see {@link DocumentEntry.createWith}).
    */
   document<T>(service: string, id: string, create?: Record<string, unknown>): { entry: DocumentEntry; actions: DocumentActions<T> } {
     assertService(service);
@@ -53,6 +54,7 @@ export class DocumentCache {
     if (found) {
       clearTimeout(found.timer);
       found.timer = undefined;
+      if (create !== undefined) found.entry.createWith(create as JsonObject);
     } else {
       const entry = new DocumentEntry(service, id, this.#transport, create as JsonObject | undefined, () => this.#idle(k, slot));
       const slot: Slot = { entry, actions: documentActions(entry, this.#retries) };

@@ -68,14 +68,17 @@ export class DocumentEntry {
   #snapshot: DocumentSnapshot;
   /** Settles {@link DocumentEntry.loaded} (once: later calls do nothing). */
   #settleLoad!: () => void;
-  readonly #loaded = new Promise<void>((resolve) => (this.#settleLoad = resolve));
+  /** A new one each time the entry (re)starts loading: from the start, or to create a missing document. */
+  #loaded!: Promise<void>;
+  /** Whether a load (get, create, get again) is running. */
+  #loading = false;
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
 
   /** None for a refused entry, which never loads. */
   readonly #transport: DocumentTransport | undefined;
-  /** Data to create the document with when it does not exist. */
-  readonly #create: JsonObject | undefined;
+  /** Data to create the document with when it does not exist (from any reader: the first kept). */
+  #create: JsonObject | undefined;
   readonly #onIdle: (entry: DocumentEntry) => void;
 
   constructor(
@@ -89,6 +92,7 @@ export class DocumentEntry {
     this.#transport = transport;
     this.#create = create;
     this.#onIdle = onIdle;
+    this.#startLoading();
     // Refused (a bad service or id, for the hooks): in error from the start; writes reject.
     if (refused) this.#setFailure('error', refused);
     this.#snapshot = this.#compute();
@@ -112,7 +116,26 @@ export class DocumentEntry {
    * since a suspended component has not subscribed yet.
    */
   ensureActive(): void {
-    if (this.#subId === undefined && this.#transport) this.#activate();
+    if (!this.#transport) return;
+    if (this.#subId === undefined) this.#activate();
+    // Missing, and a reader brought data to create it with (see createWith): create it now.
+    else if (this.#status === 'not-found' && !this.#confirmed && this.#create && !this.#loading) {
+      this.#status = 'loading';
+      this.#error = undefined;
+      this.#startLoading();
+      this.#changed();
+      void this.#load(this.#create);
+    }
+  }
+
+  /**
+   * Data to create the document with when it is missing. `create` belongs to the document, not
+   * to the reader that made the entry: any reader's applies (the first given is kept; across
+   * clients the first create to reach the relay wins, the others load it). An entry already
+   * `not-found` creates the document when that reader subscribes.
+   */
+  createWith(data: JsonObject): void {
+    this.#create ??= data;
   }
 
   /** Whether the entry may be dropped: nobody reads it, nothing is pending, it is not loading. */
@@ -162,21 +185,56 @@ export class DocumentEntry {
     return this.#transport!.request({ ...query, service: this.service, id: this.id }, options);
   }
 
+  /** A new {@link DocumentEntry.loaded} promise, for a load that starts. */
+  #startLoading(): void {
+    this.#loaded = new Promise<void>((resolve) => (this.#settleLoad = resolve));
+  }
+
   /**
-   * Loads the document; when it is missing and the entry has data to create it with, creates it
-   * (`create`), and loads again if someone else created it first.
+   * Loads the document (with `create`: creates it first). When it is missing: starts from its
+   * create event if one came meanwhile, else creates it if the entry has data to create it with;
+   * a create that finds the id taken loads what is there.
    */
   async #load(create?: JsonObject): Promise<void> {
-    try {
-      const doc = (await this.#ask(create ? { type: 'create', data: create } : { type: 'get' }, { queueWhileOffline: true })) as SyncDocument;
-      this.#confirm(doc.revision, doc.data as JsonObject, false);
-    } catch (err) {
-      const e = asSyncError(err);
-      if (create ? e.code === 'conflict' : e.code === 'not_found' && this.#create) return this.#load(create ? undefined : this.#create);
-      this.#setFailure(!create && e.code === 'not_found' ? 'not-found' : 'error', e);
+    this.#loading = true;
+    /** Set after a create answered `conflict`: the id exists, at this revision. */
+    let taken: number | undefined;
+    for (;;) {
+      try {
+        const doc = (await this.#ask(create ? { type: 'create', data: create } : { type: 'get' }, { queueWhileOffline: true })) as SyncDocument;
+        this.#confirm(doc.revision, doc.data as JsonObject, false);
+      } catch (err) {
+        const e = asSyncError(err);
+        if (create && e.code === 'conflict') {
+          [create, taken] = [undefined, e.revision ?? 1]; // someone else created it first
+          continue;
+        }
+        if (e.code !== 'not_found' || create || this.#confirmed) this.#setFailure('error', e);
+        // The id exists but reads as missing: soft-deleted, which is final (creating it again conflicts).
+        else if (taken !== undefined) this.#confirm(taken, {}, true);
+        else if (!this.#fromCreateEvent()) {
+          if (this.#create) {
+            create = this.#create;
+            continue;
+          }
+          this.#setFailure('not-found', e);
+        }
+      }
+      break;
     }
+    this.#loading = false;
     this.#drainEarly();
     this.#changed();
+  }
+
+  /**
+   * A missing document whose create event (revision 1) is held: it starts from there, as if
+   * the event came after the load (the events that follow it are applied by #drainEarly).
+   */
+  #fromCreateEvent(): boolean {
+    if (this.#confirmed || this.#early.get(1)?.metadata.operation !== 'create') return false;
+    this.#confirmed = { revision: 0, data: {}, deleted: false };
+    return true;
   }
 
   /**
@@ -220,12 +278,10 @@ export class DocumentEntry {
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
     const { revision, operation } = event.metadata;
-    // Missing (not loading): a create event brings the document into being.
-    if (!this.#confirmed && operation === 'create' && revision === 1 && this.#status !== 'loading') {
-      this.#confirmed = { revision: 0, data: {}, deleted: false };
-    }
     // Applied when it is next in line: now, or after the load or a catch-up.
     this.#early.set(revision, event);
+    // Missing (not loading): a create event brings the document into being.
+    if (operation === 'create' && revision === 1 && this.#status !== 'loading') this.#fromCreateEvent();
     this.#drainEarly();
     this.#changed();
   }
@@ -304,7 +360,7 @@ export class DocumentEntry {
   /** The connection came back: catch up on what happened meanwhile (or load again, if it never loaded). */
   #reconnected(): void {
     if (this.#confirmed) this.#catchUp();
-    else if (this.#status !== 'loading') void this.#load();
+    else if (!this.#loading) void this.#load();
   }
 
   /** Adds a local write: visible at once, sent when its turn comes. */

@@ -1,12 +1,16 @@
 /**
  * The document cache's state machine without a network: the fake transport lets each test
  * choose when requests run, when answers arrive and which events arrive (late, twice, never).
+ * The `create` option is also tested over a real relay on both stores, with a store wrapper
+ * that holds back `get` answers where a test needs a precise order.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DocumentCache } from '../../src/core/document-cache.js';
-import type { DocumentSnapshot } from '../../src/core/document-entry.js';
-import { SyncError } from '../../src/index.js';
-import type { JsonObject } from '../../src/protocol/index.js';
+import type { DocumentEntry, DocumentSnapshot } from '../../src/core/document-entry.js';
+import { type RealtimeClient, type SyncEvent, SyncError } from '../../src/index.js';
+import type { JsonObject, SyncDocument } from '../../src/protocol/index.js';
+import { type Relay, type Store, createMemoryStore, createRedisStore } from '../../server/index.js';
+import { STORES, type StoreKind, connect, eventually, freshPrefix, opened, redisUrl, startRelay } from '../helpers/relay.js';
 import { FakeServer, type FakeTransport, drain, settle } from './fake-transport.js';
 
 type Doc = { a?: number; b?: { deep: number }; list?: number[]; note?: string; [k: string]: unknown };
@@ -258,6 +262,198 @@ describe('document cache', () => {
     }
     expect(snap()).toBe(before);
     expect(t.outbox).toHaveLength(0);
+  });
+  it('a reader with create after a reader without: the not-found entry creates the document', async () => {
+    const server = new FakeServer();
+    const t = server.connect();
+    const cache = new DocumentCache(t);
+    const { entry } = cache.document('doc', 'fresh');
+    entry.subscribe(() => {});
+    await drain(t);
+    expect(entry.getSnapshot()).toMatchObject({ status: 'not-found' });
+    const second = cache.document('doc', 'fresh', { made: 1 });
+    expect(second.entry).toBe(entry);
+    second.entry.subscribe(() => {});
+    expect(entry.getSnapshot()).toMatchObject({ status: 'loading', error: undefined });
+    expect(t.outbox.map((c) => c.message.type)).toEqual(['create']);
+    await drain(t);
+    expect(entry.getSnapshot()).toMatchObject({ status: 'ready', revision: 1, data: { made: 1 } });
+    // Later create data changes nothing: the document exists.
+    cache.document('doc', 'fresh', { made: 2 }).entry.subscribe(() => {});
+    await drain(t);
+    expect(await server.store.get('doc', 'fresh')).toMatchObject({ revision: 1, data: { made: 1 } });
+  });
+
+  it('a create event held while loading is applied when the get answers not_found', async () => {
+    const server = new FakeServer();
+    const t = server.connect();
+    const { entry } = new DocumentCache(t).document('doc', 'race');
+    entry.subscribe(() => {});
+    await t.process(); // the get reads: not_found; its answer waits
+    await server.store.create('doc', 'race', { first: true });
+    await server.store.merge('doc', 'race', { second: true });
+    t.deliver(); // revisions 1 and 2 arrive while loading: held
+    t.deliver();
+    await settle();
+    expect(entry.getSnapshot()).toMatchObject({ status: 'loading' });
+    t.answer(); // then not_found
+    await settle();
+    expect(entry.getSnapshot()).toMatchObject({ status: 'ready', revision: 2, data: { first: true, second: true }, error: undefined });
+    expect(t.busy).toBe(false); // no catch-up, no create: the held events were enough
+  });
+
+  it('a reader with create on a deleted document leaves it deleted, without a create loop', async () => {
+    const server = new FakeServer();
+    await server.store.create('doc', 'gone', { a: 1 });
+    await server.store.delete('doc', 'gone');
+    const t = server.connect();
+    const cache = new DocumentCache(t);
+    const { entry } = cache.document('doc', 'gone');
+    entry.subscribe(() => {});
+    await drain(t);
+    expect(entry.getSnapshot()).toMatchObject({ status: 'not-found' }); // a get cannot tell deleted from missing
+    cache.document('doc', 'gone', { a: 2 }).entry.subscribe(() => {});
+    await drain(t); // throws after 200 rounds if create and get ping-pong
+    expect(entry.getSnapshot()).toMatchObject({ status: 'deleted', data: undefined, revision: 2 });
+    expect(await failure(server.store.get('doc', 'gone'))).toMatchObject({ code: 'not_found' });
+  });
+});
+
+/** A store whose `get` of `id` reads at once but answers only once `release` is called. */
+function holdingGets(inner: Store, id: string): { store: Store; reads: () => number; release: () => void } {
+  let reads = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const get = async (service: string, docId: string): Promise<SyncDocument> => {
+    if (docId !== id) return inner.get(service, docId);
+    const read = inner.get(service, docId).then(
+      (doc) => () => doc,
+      (err: unknown) => () => {
+        throw err;
+      },
+    );
+    const answer = await read;
+    reads += 1;
+    await gate;
+    return answer();
+  };
+  const store = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'get') return get;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store, reads: () => reads, release };
+}
+
+/** A fresh store of `kind`, for a relay built around a wrapper of it. */
+async function storeOf(kind: StoreKind): Promise<Store> {
+  return kind === 'redis' ? createRedisStore({ redis: redisUrl(), keyPrefix: freshPrefix() }) : createMemoryStore();
+}
+
+describe.each(STORES)('document cache with create, over a real relay (%s store)', (kind) => {
+  const SERVICE = 'note';
+  let relay: Relay;
+  let counter = 0;
+  const uid = () => `c_${Date.now().toString(36)}_${(counter += 1)}`;
+  beforeAll(async () => {
+    relay = await startRelay(kind);
+  });
+
+  /** Subscribes a reader to `entry`; returns every snapshot it was shown. */
+  function read(entry: DocumentEntry): DocumentSnapshot[] {
+    const seen: DocumentSnapshot[] = [];
+    entry.subscribe(() => seen.push(entry.getSnapshot()));
+    return seen;
+  }
+
+  /** Resolves once `entry` shows `status`. */
+  const until = (entry: DocumentEntry, status: DocumentSnapshot['status']) =>
+    eventually(() => entry.getSnapshot().status === status, 5000, `status ${status}`);
+
+  /** Resolves once `client` has received an event of `id` at `revision`. */
+  function received(client: RealtimeClient): (id: string, revision: number) => Promise<void> {
+    const events: SyncEvent[] = [];
+    client.on('event', (e) => events.push(e));
+    return (id, revision) =>
+      eventually(() => events.some((e) => e.metadata.id === id && e.metadata.revision === revision), 5000, `event r${revision} of ${id}`);
+  }
+
+  it('a reader without create, then one with: the document is created and both see it ready at revision 1', async () => {
+    const id = uid();
+    const a = await opened(connect(relay));
+    const cache = new DocumentCache(a);
+    const first = cache.document(SERVICE, id).entry;
+    const firstSeen = read(first);
+    await until(first, 'not-found');
+    const second = cache.document(SERVICE, id, { title: 'made' }).entry;
+    expect(second).toBe(first);
+    const secondSeen = read(second);
+    await until(second, 'ready');
+    for (const seen of [firstSeen, secondSeen]) {
+      expect(seen.at(-1)).toMatchObject({ status: 'ready', revision: 1, data: { title: 'made' }, error: undefined });
+    }
+    expect(secondSeen.map((s) => s.status)).not.toContain('not-found');
+    expect(await a.sync.get(SERVICE, id)).toMatchObject({ revision: 1, data: { title: 'made' } });
+  });
+
+  it('two clients creating with different data at once: one create wins, both show its data at revision 1', async () => {
+    const id = uid();
+    const held = holdingGets(await storeOf(kind), id);
+    const racing = await startRelay(kind, { store: held.store });
+    const [a, b] = await Promise.all([opened(connect(racing)), opened(connect(racing))]);
+    const ea = new DocumentCache(a).document(SERVICE, id, { by: 'a' }).entry;
+    const eb = new DocumentCache(b).document(SERVICE, id, { by: 'b' }).entry;
+    read(ea);
+    read(eb);
+    // Both learn that the document is missing before either creates it: both send a create.
+    await eventually(() => held.reads() === 2, 5000, 'both gets to read');
+    held.release();
+    await Promise.all([until(ea, 'ready'), until(eb, 'ready')]);
+    const stored = await a.sync.get(SERVICE, id);
+    expect(stored.revision).toBe(1);
+    expect([{ by: 'a' }, { by: 'b' }]).toContainEqual(stored.data);
+    for (const e of [ea, eb]) expect(e.getSnapshot()).toMatchObject({ status: 'ready', revision: 1, data: stored.data, pending: 0 });
+  });
+
+  it('the create event arriving before the get answers not_found brings the document: ready, not not-found', async () => {
+    const id = uid();
+    const held = holdingGets(await storeOf(kind), id);
+    const racing = await startRelay(kind, { store: held.store });
+    const a = await opened(connect(racing));
+    const b = await opened(connect(racing));
+    const arrived = received(a);
+    const entry = new DocumentCache(a).document(SERVICE, id).entry;
+    const seen = read(entry);
+    await eventually(() => held.reads() === 1, 5000, 'the get to read'); // it read not_found
+    await b.sync.create(SERVICE, { title: 'early' }, id);
+    await arrived(id, 1); // held by the loading entry
+    expect(entry.getSnapshot().status).toBe('loading');
+    held.release(); // now the not_found answer
+    await until(entry, 'ready');
+    expect(entry.getSnapshot()).toMatchObject({ revision: 1, data: { title: 'early' }, error: undefined });
+    expect(seen.map((s) => s.status)).not.toContain('not-found');
+  });
+
+  it('a deleted document stays deleted when a reader with create comes: a soft-deleted id cannot be created again', async () => {
+    const id = uid();
+    const a = await opened(connect(relay));
+    await a.sync.create(SERVICE, { title: 'old' }, id);
+    await a.sync.delete(SERVICE, id);
+    const cache = new DocumentCache(a);
+    const entry = cache.document(SERVICE, id).entry;
+    read(entry);
+    await until(entry, 'not-found');
+    read(cache.document(SERVICE, id, { title: 'new' }).entry);
+    await until(entry, 'deleted');
+    expect(entry.getSnapshot()).toMatchObject({ status: 'deleted', data: undefined, revision: 2 });
+    // A reader with create alone: deleted too.
+    const b = await opened(connect(relay));
+    const alone = new DocumentCache(b).document(SERVICE, id, { title: 'new' }).entry;
+    read(alone);
+    await until(alone, 'deleted');
+    await expect(a.sync.get(SERVICE, id)).rejects.toMatchObject({ code: 'not_found' });
   });
 });
 
