@@ -93,7 +93,7 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
       return { entry, actions: documentActions<T>(entry, 0) };
     }
   }, [cache, service, id]);
-  // (create is read only when the entry is made, so it is not a dependency)
+  // (create is handed to the shared entry on this hook's first render; later changes to it are not read)
   const { select, isEqual = Object.is } = options;
   const selectRef = useRef(select);
   selectRef.current = select;
