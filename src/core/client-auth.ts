@@ -22,12 +22,13 @@ export interface AuthHooks {
   refresh(token: string): Promise<AuthInfo | null>;
   /** Reports a failure no call is waiting for (a refresh that failed: the connection stays up). */
   error(err: SyncError): void;
-  /** The token function failed before a dial: the connection cannot come up until it works. */
-  dialFailed(err: SyncError): void;
 }
 
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What a token function that threw or rejected comes to. */
+const tokenFailed = (err: unknown) => new SyncError('unavailable', `the token function failed: ${err instanceof Error ? err.message : String(err)}`);
 
 /** Refresh this long before expiry: a fifth of the lifetime, at least 1 s, at most a minute. */
 function refreshMargin(expiresIn: number): number {
@@ -50,6 +51,8 @@ export class ClientAuth {
   #deadline = 0;
   /** Bumped per connection, so a refresh started on an old socket does nothing on a new one. */
   #generation = 0;
+  /** The token function failed before the last dial, which therefore never went out. */
+  dialError: SyncError | undefined;
 
   constructor(source: TokenSource | undefined, hooks: AuthHooks) {
     if (source !== undefined && typeof source !== 'string' && typeof source !== 'function') {
@@ -68,15 +71,17 @@ export class ClientAuth {
     return this.#refusal;
   }
 
-  /** Called before each dial: a token function is asked again. Rejects when it fails (the dial is retried later). */
+  /**
+   * Called before each dial: a token function is asked again. When it fails, {@link dialError}
+   * says why and this rejects (the dial is retried later); the connection reports it.
+   */
   async prepare(): Promise<void> {
+    this.dialError = undefined;
     if (typeof this.#source !== 'function') return;
     try {
       this.#next = await this.#source();
     } catch (err) {
-      const e = new SyncError('unavailable', `the token function failed: ${err instanceof Error ? err.message : String(err)}`);
-      this.#hooks.dialFailed(e);
-      throw e;
+      throw (this.dialError = tokenFailed(err));
     }
   }
 
@@ -153,7 +158,7 @@ export class ClientAuth {
       if (info && generation === this.#generation) this.welcomed(info);
     } catch (err) {
       if (generation !== this.#generation) return;
-      this.#hooks.error(err instanceof SyncError ? err : new SyncError('unavailable', `the token function failed: ${err instanceof Error ? err.message : String(err)}`));
+      this.#hooks.error(err instanceof SyncError ? err : tokenFailed(err));
       // Try again while the token lasts; once it expires the relay closes and a reconnect asks anew.
       const left = this.#deadline - Date.now();
       if (left > 1_000) this.#timer = setTimeout(() => void this.#refresh(generation), Math.min(5_000, left / 2));

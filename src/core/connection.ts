@@ -21,10 +21,17 @@ export interface RequestOptions {
 /** Distributes `Omit` over a union, so each message kind keeps its own fields. */
 export type WithoutRid<M> = M extends unknown ? Omit<M, 'rid'> : never;
 
-/** Turns the relay's http(s) URL into the ws(s) URL to dial. */
-export function socketUrl(url: string): string {
-  const u = new URL(url);
-  u.protocol = u.protocol.replace('http', 'ws'); // http: -> ws:, https: -> wss:
-  if (!/^wss?:$/.test(u.protocol)) throw new TypeError(`relay url must be http(s) or ws(s), got ${url}`);
-  return u.toString();
+/** Turns the relay's http(s) URL into the ws(s) URL to dial; a TypeError for anything else (or nothing). */
+export function socketUrl(url: unknown): string {
+  let u: URL | undefined;
+  try {
+    u = new URL(url as string);
+  } catch {
+    // told below
+  }
+  if (!/^(http|ws)s?:$/.test(u?.protocol ?? '')) {
+    throw new TypeError(`RealtimeClient needs the relay url, http(s) or ws(s), e.g. { url: "http://localhost:8787" }, got ${String(url)}`);
+  }
+  u!.protocol = u!.protocol.replace('http', 'ws'); // http: -> ws:, https: -> wss:
+  return u!.toString();
 }

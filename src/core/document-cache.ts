@@ -77,6 +77,8 @@ export class DocumentCache {
       // Only our own slot: a newer entry for the same document may hold it by now.
       if (this.#entries.get(k) === slot) this.#entries.delete(k);
     }, this.#gcTime);
+    // Only housekeeping: it must not keep a process alive (a server render leaves one behind).
+    (slot.timer as { unref?: () => void }).unref?.();
   }
 }
 

@@ -11,6 +11,9 @@
  * reconnect until answered. That is safe because reads are idempotent and every write carries a
  * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
  * the relay was never reachable meanwhile, `timeout` otherwise.
+ * Nothing is dialled, and no WebSocket class is needed, until the client connects: a client made
+ * with `autoConnect: false` (as the React provider makes it) is safe to create while rendering
+ * on the server.
  */
 import ReconnectingWebSocket from 'partysocket/ws';
 import {
@@ -54,7 +57,10 @@ export interface RealtimeClientOptions {
   autoConnect?: boolean;
   /** Reconnect after a drop, with backoff and jitter (default `true`). */
   reconnection?: boolean;
-  /** WebSocket class; defaults to the global one. Node 20 has none: pass `WebSocket` from `ws`. */
+  /**
+   * WebSocket class; defaults to the global one, looked up when the client connects. Node 20 has
+   * none: pass `WebSocket` from `ws` (connecting without one throws a TypeError that says so).
+   */
   WebSocket?: WebSocketClass | (new (url: string) => unknown);
   /** How long a call waits for the connection and the answer, in ms (default 10 000). */
   requestTimeout?: number;
@@ -96,6 +102,23 @@ type Pending = RequestOptions & {
 /** What calls on a closed client fail with. */
 const closedError = () => new SyncError('unavailable', 'the client is closed');
 
+/** What the relay could not be reached is told with (the cause follows). */
+const cannotReach = (url: string) => `cannot reach the relay at ${url}`;
+
+/**
+ * The error of a dial that failed: the URL, and the cause when the socket gives one. Node's `ws`
+ * hands partysocket the socket's Error (with its `code`); browsers' WebSocket never says why.
+ */
+function unreachable(url: string, cause?: { code?: string; message?: string }): SyncError {
+  const why =
+    cause?.code === 'ECONNREFUSED'
+      ? 'connection refused (ECONNREFUSED)'
+      : cause?.message === 'TIMEOUT' // partysocket's: no open within connectionTimeout (see #open)
+        ? 'no answer within 5 s'
+        : cause?.message || 'the WebSocket failed (browsers give no cause)';
+  return new SyncError('unavailable', `${cannotReach(url)}: ${why}`);
+}
+
 /** A connection to a syncdoc relay. */
 export class RealtimeClient {
   /** Create, read, update and delete documents. */
@@ -106,7 +129,9 @@ export class RealtimeClient {
   #closed = false;
   /** disconnect() was called: stay offline until connect(), whatever is called meanwhile. */
   #offline = false;
-  readonly #options: RealtimeClientOptions & { WebSocket: WebSocketClass; requestTimeout: number };
+  readonly #options: RealtimeClientOptions & { requestTimeout: number };
+  /** The relay's WebSocket URL. */
+  readonly #url: string;
   #socket: ReconnectingWebSocket | undefined;
   #state: ConnectionStatus = 'closed';
   #everOpened = false;
@@ -119,28 +144,17 @@ export class RealtimeClient {
   readonly #auth: ClientAuth;
   /** The rid of this socket's `auth` frame, whose answer is the welcome or a refusal. */
   #helloRid = 0;
-  /** Why the connection is down, when the relay said so (a refused token, too many connections). */
+  /** Why the connection is down or not coming up (see {@link RealtimeClient.connectionError}). */
   #connectionError: SyncError | undefined;
 
   constructor(options: RealtimeClientOptions) {
-    if (typeof options?.url !== 'string') {
-      throw new TypeError('RealtimeClient needs the relay url, e.g. { url: "http://localhost:8787" }');
-    }
-    const WebSocketImpl = (options.WebSocket ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket) as WebSocketClass | undefined;
-    if (!WebSocketImpl) {
-      throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20, pass { WebSocket } from "ws"');
-    }
+    this.#url = socketUrl(options?.url);
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
-    this.#options = { ...options, WebSocket: WebSocketImpl, requestTimeout: timeout };
+    this.#options = { ...options, requestTimeout: timeout };
     this.#auth = new ClientAuth(options.token, {
       refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
       error: (err) => this.#emitter.emit('error', err),
-      dialFailed: (err) => {
-        // The dial is retried; meanwhile the app can see why the connection is not coming up.
-        this.#connectionError = err;
-        this.#emitter.emit('error', err);
-      },
     });
     this.sync = new SyncClient((m) => this.request(m));
     if (options.autoConnect ?? true) this.#open();
@@ -157,10 +171,13 @@ export class RealtimeClient {
   }
 
   /**
-   * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
-   * or expired; calls fail at once until `connect()`), or `rate_limited` (the user holds too
-   * many connections; the client keeps trying), or `unavailable` (the token function threw or
-   * rejected; the client keeps trying). Cleared once a connection is welcomed.
+   * Why the connection is down or not coming up: `unauthorized` (the token was refused or
+   * expired; calls fail at once until `connect()`), or `rate_limited` (the user holds too many
+   * connections; the client keeps trying), or `unavailable`: the relay cannot be reached (the
+   * message names the URL and, outside browsers, the cause, e.g. `connection refused
+   * (ECONNREFUSED)`) or the token function threw or rejected; the client keeps trying. Each new
+   * problem is also emitted as `error` once, not on every retry. Cleared once a connection is
+   * welcomed.
    */
   get connectionError(): SyncError | undefined {
     return this.#connectionError;
@@ -184,18 +201,29 @@ export class RealtimeClient {
     this.#emitter.emit('status', next);
   }
 
-  /** Dials the relay (no-op when already open or dialing, or while the token is refused). */
+  /** Sets why the connection is not coming up; each new problem is emitted once, not on every retry. */
+  #problem(err: SyncError): void {
+    if (err.message === this.#connectionError?.message) return;
+    this.#connectionError = err;
+    this.#emitter.emit('error', err);
+  }
+
+  /**
+   * Dials the relay (no-op when already open or dialing, or while the token is refused). Throws
+   * a TypeError without a WebSocket class: the first point where one is needed.
+   */
   #open(): void {
     if (this.#socket || this.#auth.refusal) return;
-    const base = socketUrl(this.#options.url);
-    const { reconnection = true } = this.#options;
+    const base = this.#url;
+    const { reconnection = true, WebSocket = (globalThis as { WebSocket?: WebSocketClass }).WebSocket } = this.#options;
+    if (!WebSocket) throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20, pass { WebSocket } from "ws"');
     this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
     const socket = new ReconnectingWebSocket(
       // Before every dial: a token function is asked for the token the first frame will carry.
       async () => (await this.#auth.prepare(), base),
       [],
       {
-        WebSocket: this.#options.WebSocket,
+        WebSocket,
         maxRetries: reconnection ? Infinity : 0,
         // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
         minReconnectionDelay: 200 + Math.random() * 800,
@@ -211,6 +239,11 @@ export class RealtimeClient {
       if (this.#socket !== socket) return;
       this.#helloRid = this.#nextRid++;
       socket.send(this.#auth.helloFrame(this.#helloRid));
+    });
+    // A dial that failed: the token function's failure, or the socket's. (Its close came just
+    // before, which without reconnection already let go of the socket.)
+    socket.addEventListener('error', (e) => {
+      if (this.#socket === socket || !reconnection) this.#problem(this.#auth.dialError ?? unreachable(base, (e as { error?: { code?: string } }).error));
     });
     socket.addEventListener('message', (e: MessageEvent) => {
       let message: unknown;
@@ -266,11 +299,11 @@ export class RealtimeClient {
 
   /** The relay refused this connection's first frame. */
   #helloRefused(err: SyncError): void {
-    this.#connectionError = err;
     // A refused token stops the client when the socket closes (#refuse says so then). Anything
     // else (too many connections for this user) is not the token's fault: keep trying.
-    if (err.code === 'unauthorized') this.#auth.refused(err);
-    else this.#emitter.emit('error', err);
+    if (err.code !== 'unauthorized') return this.#problem(err);
+    this.#connectionError = err;
+    this.#auth.refused(err);
   }
 
   /**
@@ -331,10 +364,13 @@ export class RealtimeClient {
     p.timer = setTimeout(() => {
       if (this.#pending.get(rid) !== p) return;
       this.#pending.delete(rid);
+      // With the last connection error, told once (without repeating the URL).
+      const reach = cannotReach(this.#url);
+      const why = this.#connectionError?.message.replace(`${reach}: `, '');
       p.reject(
         p.sent && this.#state === 'open'
           ? new SyncError('timeout', `the relay did not answer ${p.type} within ${ms} ms`)
-          : new SyncError('unavailable', `the relay could not be reached within ${ms} ms (${p.type})`),
+          : new SyncError('unavailable', `${reach} within ${ms} ms (${p.type})${why ? `: ${why}` : ''}`),
       );
     }, ms);
   }

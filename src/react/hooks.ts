@@ -21,11 +21,12 @@ export function useConnectionStatus(): ConnectionStatus {
 }
 
 /**
- * Why the connection is down, when the relay said why: `unauthorized` (the token was refused
+ * Why the connection is down or not coming up: a relay it cannot reach (`unavailable`, naming
+ * the URL and the cause), or what the relay said: `unauthorized` (the token was refused
  * or expired: the client stops, and writes made meanwhile roll back with that error, until
  * `useRealtime().connect()`), `rate_limited` (too many connections for this user) or
  * `unavailable` (the token function failed); after those two the client keeps trying.
- * `undefined` while connected or merely reconnecting.
+ * `undefined` while connected, or while reconnecting for no known reason.
  */
 export function useConnectionError(): SyncError | undefined {
   const client = useRealtime();

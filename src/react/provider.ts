@@ -19,6 +19,8 @@ export type RealtimeProviderProps = {
  * it connects on mount and disconnects on unmount (StrictMode's mount-unmount-mount included).
  * The other options are read once; `token` (a string or a function) is always the latest one
  * passed, so it may close over state (the signed-in user) without remaking the client.
+ * It connects only in an effect, which server rendering never runs: `renderToString` dials
+ * nothing, needs no WebSocket class, and the hooks render `loading`.
  */
 export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
   const { children, cache: cacheOptions, client: given, ...clientOptions } = props;
