@@ -10,6 +10,7 @@ import type { RedisOptions } from 'ioredis';
 import { WebSocketServer } from 'ws';
 import { DEFAULT_LIMITS, type DocumentLimits } from '../src/protocol/index.js';
 import { type AuthOptions, createVerifier } from './auth/verify.js';
+import { watchLiveness } from './heartbeat.js';
 import { type ConnectionLimits, type RefusalReason, Refusals, UserConnections, checkConnectionLimits } from './limits.js';
 import { Session } from './session.js';
 import { createMemoryStore } from './store/memory.js';
@@ -53,6 +54,13 @@ export interface RelayOptions {
    * affected. Default: every origin.
    */
   allowedOrigins?: string[];
+  /**
+   * How often the relay checks that its peers are alive, in ms: a socket silent for a round is
+   * pinged (a WebSocket ping, answered by browsers and `ws` on their own), and one that stays
+   * silent through the next round is cut, freeing its user's place and its subscriptions.
+   * Default 30 000 (a vanished peer is gone within 60 to 90 s).
+   */
+  heartbeatMs?: number;
   /** Where the relay writes its few log lines. Default: `console.error`. */
   log?: (line: string) => void;
 }
@@ -84,6 +92,8 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
         'Configure auth, or set allowAnonymous (--allow-anonymous) if that is what you want.',
     );
   }
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
+  if (typeof heartbeatMs !== 'number' || !(heartbeatMs >= 10)) throw new Error(`heartbeatMs must be a number of ms, at least 10; got ${String(heartbeatMs)}`);
   const verify = options.auth ? createVerifier(options.auth, log) : undefined;
   const origins = options.allowedOrigins?.map(normalizeOrigin);
   const settings = {
@@ -127,6 +137,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     res.end('syncdoc relay: connect with a WebSocket, or GET /health\n');
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const liveness = watchLiveness(wss, heartbeatMs);
   http.on('upgrade', (req, socket, head) => {
     // Node drops its own error handler on upgrade and ws adds one only in handleUpgrade: a
     // client that resets meanwhile must not crash the relay.
@@ -138,6 +149,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      liveness.track(ws);
       const session = new Session(ws, req, ctx);
       ws.on('message', (data, isBinary) => void session.receive(data as Buffer, isBinary));
       ws.on('close', () => session.dispose());
@@ -152,6 +164,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
       resolve();
     });
   }).catch(async (err: unknown) => {
+    liveness.stop();
     await store.close();
     throw err;
   });
@@ -171,6 +184,7 @@ export async function createRelay(options: RelayOptions = {}): Promise<Relay> {
     },
     close: () =>
       (closing ??= (async () => {
+        liveness.stop();
         for (const ws of wss.clients) ws.close(1001, 'relay shutting down');
         // A peer that does not answer the close handshake would hold close() for ws's 30 s.
         const grace = setTimeout(() => {
