@@ -79,7 +79,6 @@ export async function compare(
 ): Promise<BenchRow> {
   const as: number[] = [];
   const bs: number[] = [];
-  const ratios: number[] = [];
   for (let round = 0; round < ctx.rounds; round++) {
     let x: number;
     let y: number;
@@ -92,11 +91,20 @@ export async function compare(
     }
     as.push(x);
     bs.push(y);
-    ratios.push(x / y);
     ctx.log(`  ${spec.name}: round ${round + 1}/${ctx.rounds}: A ${fmt(x)} B ${fmt(y)} ratio ${fmt(x / y)}`);
   }
+  return pairedRow(spec, as, bs);
+}
+
+/** A row from paired rounds measured elsewhere (A and B of each round at the same index). */
+export function pairedRow(
+  spec: { id: number; name: string; unit: string; target: string; note?: string },
+  as: readonly number[],
+  bs: readonly number[],
+): BenchRow {
+  const ratios = as.map((x, i) => x / bs[i]!);
   const ratio = median(ratios);
-  const row: BenchRow = {
+  return {
     id: spec.id,
     name: spec.name,
     a: median(as),
@@ -106,9 +114,8 @@ export async function compare(
     spread: [Math.min(...ratios), Math.max(...ratios)],
     target: spec.target,
     met: meets(ratio, spec.target),
+    ...(spec.note && { note: spec.note }),
   };
-  if (spec.note) row.note = spec.note;
-  return row;
 }
 
 /** A row for a measure that is a single value against a fixed limit (no B): B is the limit. */

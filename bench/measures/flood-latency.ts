@@ -4,7 +4,7 @@
  * frame burst, refused, then closed (1008); the flooder reconnects and floods again for the
  * whole window, as an attacker would. The writers stay under the per-connection write rate.
  */
-import { type BenchContext, type BenchRow, median, meets, type Measure } from '../harness.js';
+import { type BenchContext, type BenchRow, type Measure, pairedRow } from '../harness.js';
 import { createDocs, freshPrefix } from '../support/docs.js';
 import { start } from '../support/processes.js';
 
@@ -57,22 +57,8 @@ export const floodLatency: Measure = {
       }
       const closedAsFlooding = floods.reduce((n, f) => n + (f.closes['1008'] ?? 0), 0);
       if (closedAsFlooding === 0) throw new Error('the flooding sockets were never closed as flooding (1008): the row would not measure a flood');
-      const row = (q: string, as: number[], bs: number[], target: string): BenchRow => {
-        const ratios = as.map((x, i) => x / bs[i]!);
-        const ratio = median(ratios);
-        return {
-          id: 14,
-          name: `write → event latency ${q} at ${RATE} writes/s, another socket flooding ÷ none`,
-          a: median(as),
-          b: median(bs),
-          unit: 'ms',
-          ratio,
-          spread: [Math.min(...ratios), Math.max(...ratios)],
-          target,
-          met: meets(ratio, target),
-          note: 'Relay (Redis store) with the default connection limits; A: row 3\'s latency load at a fixed rate while a flooder process sends pings as fast as its socket drains, is closed (1008) and reconnects for the whole window; B: the same load alone. Every write lands (samples checked).',
-        };
-      };
+      const row = (q: string, as: number[], bs: number[], target: string): BenchRow =>
+        pairedRow({ id: 14, name: `write → event latency ${q} at ${RATE} writes/s, another socket flooding ÷ none`, unit: 'ms', target, note: 'Relay (Redis store) with the default connection limits; A: row 3\'s latency load at a fixed rate while a flooder process sends pings as fast as its socket drains, is closed (1008) and reconnects for the whole window; B: the same load alone. Every write lands (samples checked).' }, as, bs);
       return [row('p50', a50, b50, '<= 1.5'), row('p99', a99, b99, '<= 2')];
     } finally {
       await Promise.all([load.stop(), flooder.stop()]);

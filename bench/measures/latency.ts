@@ -3,7 +3,7 @@
  * raw WebSocket → Redis PUBLISH → WebSocket at the same rate. Servers in their own processes;
  * writers and the subscriber in one load process (one clock).
  */
-import { type BenchContext, type BenchRow, median, meets, type Measure } from '../harness.js';
+import { type BenchContext, type BenchRow, type Measure, pairedRow } from '../harness.js';
 import { createDocs, freshPrefix } from '../support/docs.js';
 import { start } from '../support/processes.js';
 import { assertNoRefusals } from '../support/relay-config.js';
@@ -44,22 +44,8 @@ export const latency: Measure = {
         }
         ctx.log(`  latency: round ${round + 1}/${ctx.rounds}: p50 ${a50.at(-1)!.toFixed(2)}/${b50.at(-1)!.toFixed(2)} ms, p99 ${a99.at(-1)!.toFixed(2)}/${b99.at(-1)!.toFixed(2)} ms`);
       }
-      const row = (q: string, as: number[], bs: number[], target: string): BenchRow => {
-        const ratios = as.map((x, i) => x / bs[i]!);
-        const ratio = median(ratios);
-        return {
-          id: 3,
-          name: `write → event latency ${q} at ${rate} writes/s (half of max)`,
-          a: median(as),
-          b: median(bs),
-          unit: 'ms',
-          ratio,
-          spread: [Math.min(...ratios), Math.max(...ratios)],
-          target,
-          met: meets(ratio, target),
-          note: 'A: merge through the relay (Redis store) to a subscriber of the topic; B: a bare ws server PUBLISHing the frame to Redis and relaying it from its subscriber connection; same open-loop rate, writers and subscriber in one load process.',
-        };
-      };
+      const row = (q: string, as: number[], bs: number[], target: string): BenchRow =>
+        pairedRow({ id: 3, name: `write → event latency ${q} at ${rate} writes/s (half of max)`, unit: 'ms', target, note: 'A: merge through the relay (Redis store) to a subscriber of the topic; B: a bare ws server PUBLISHing the frame to Redis and relaying it from its subscriber connection; same open-loop rate, writers and subscriber in one load process.' }, as, bs);
       await assertNoRefusals(relay, 'the relay'); // the max rate and the latencies are of writes done, not refused
       return [row('p50', a50, b50, '<= 1.5'), row('p99', a99, b99, '<= 2')];
     } finally {
