@@ -23,8 +23,8 @@ export interface DocumentActions<T> {
   replace(data: T, expectedRevision?: number): Promise<SyncDocument<T>>;
   /** JSON Merge Patch. */
   merge(partial: MergePatch<T>, expectedRevision?: number): Promise<SyncDocument<T>>;
-  /** Field operations (record or array form). */
-  mutate(mutations: MutationRecord | MutationList, expectedRevision?: number): Promise<SyncDocument<T>>;
+  /** Field operations (record or array form); the record's paths and values are checked against `T` (see {@link MutationRecord}). */
+  mutate(mutations: MutationRecord<T> | MutationList, expectedRevision?: number): Promise<SyncDocument<T>>;
   /** Soft delete. */
   delete(expectedRevision?: number): Promise<void>;
 }

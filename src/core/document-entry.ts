@@ -24,18 +24,31 @@ import { replaceEqualDeep } from './structural-sharing.js';
 /** Where a document stands, as hooks show it. */
 export type DocumentStatus = 'loading' | 'ready' | 'not-found' | 'deleted' | 'error';
 
-/** What readers see; the same object until something visible changes. */
-export interface DocumentSnapshot<T = Record<string, unknown>> {
+/**
+ * What readers see; the same object until something visible changes. A union on `status`:
+ * `data` and `revision` are there exactly when the document is (`ready`, which it stays while
+ * reconnecting and catching up); `deleted` keeps the revision it was deleted at, if it had
+ * loaded; `error` always has its error.
+ */
+export type DocumentSnapshot<T = Record<string, unknown>> =
+  | SnapshotOf<'loading', undefined, undefined>
+  | SnapshotOf<'ready', T, number>
+  | SnapshotOf<'not-found', undefined, undefined>
+  | SnapshotOf<'deleted', undefined, number | undefined>
+  | SnapshotOf<'error', undefined, undefined, SyncError>;
+
+/** The fields of a snapshot in one status. */
+interface SnapshotOf<S extends DocumentStatus, T, R, E = SyncError | undefined> {
   /** `loading` until the first answer; `ready` with data; `not-found`, `deleted` or `error`. */
-  status: DocumentStatus;
+  status: S;
   /** The visible data: the confirmed state with pending local writes applied. */
-  data: T | undefined;
+  data: T;
   /** The confirmed server revision the visible data is based on. */
-  revision: number | undefined;
+  revision: R;
   /** Local writes not yet acknowledged. */
   pending: number;
-  /** The error behind `status: 'error'`. */
-  error: SyncError | undefined;
+  /** The error behind `status: 'error'` (or `not-found`: the relay's `not_found`). */
+  error: E;
 }
 
 interface Confirmed {
@@ -490,12 +503,14 @@ export class DocumentEntry {
         // It cannot apply on the current state: the relay will refuse it and it rolls back.
       }
     }
+    // (one of the union's shapes: with a confirmed state it is ready, with data, or deleted;
+    // without one there is no data nor revision, and #setFailure always sets the error)
     return {
       status: deleted ? 'deleted' : c ? 'ready' : this.#status,
       data: deleted ? undefined : data,
       revision: c?.revision,
       pending: this.#queue.length,
       error: this.#error,
-    };
+    } as DocumentSnapshot;
   }
 }

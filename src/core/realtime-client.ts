@@ -79,12 +79,12 @@ export interface SubscribeOptions {
 /** Events of {@link RealtimeClient.on}: `event`, `event:<topic>`, `status`, `error`. */
 export type RealtimeEventName = 'event' | `event:${string}` | 'status' | 'error';
 
-/** The payload each event name delivers. */
-export type RealtimeEventPayload<N extends RealtimeEventName> = N extends 'status'
+/** The payload each event name delivers; `T` types the documents of `event` payloads. */
+export type RealtimeEventPayload<N extends RealtimeEventName, T = Record<string, unknown>> = N extends 'status'
   ? ConnectionStatus
   : N extends 'error'
     ? SyncError
-    : SyncEvent;
+    : SyncEvent<T>;
 
 type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 
@@ -448,9 +448,9 @@ export class RealtimeClient {
    * renewed after every reconnect. `onEvent`, when given, receives exactly this subscription's
    * events, in its return mode. When the relay refuses the subscription, or ends it because a
    * refreshed token no longer allows it (`forbidden`), it is dropped and the error goes to
-   * `onError` and to `error` listeners.
+   * `onError` and to `error` listeners. `T` types `event.payload.data` (it is not checked at runtime).
    */
-  subscribe(options: SubscribeOptions, onEvent?: (event: SyncEvent) => void, onError?: (err: SyncError) => void): string {
+  subscribe<T extends object = Record<string, unknown>>(options: SubscribeOptions, onEvent?: (event: SyncEvent<T>) => void, onError?: (err: SyncError) => void): string {
     if (typeof options !== 'object' || options === null) throw invalid('subscribe needs { topic, filter?, returnMode? }');
     assertTopic(options.topic);
     if (options.filter !== undefined) assertFilter(options.filter);
@@ -462,7 +462,8 @@ export class RealtimeClient {
     if (onError !== undefined && typeof onError !== 'function') throw invalid('subscribe: onError must be a function');
     const sub = `sub_${this.#nextSub++}`;
     const { topic, filter, returnMode = 'full' } = options;
-    const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent, onError };
+    // (T only names what the caller expects the events to carry: they reach it as they come)
+    const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent as ClientSubscription['handler'], onError };
     this.#subscriptions.set(sub, copy);
     if (!this.#offline) this.#open();
     if (this.#state === 'open') this.#sendSubscribe(sub, copy);
@@ -505,8 +506,9 @@ export class RealtimeClient {
   /**
    * Listens to `event` (every event), `event:<topic>` (events of one exact topic), `status`
    * (connection changes) or `error` (failures not tied to a call). Returns the function that stops it.
+   * `T` types the documents of events (`on<'event', Order>(…)`; it is not checked at runtime).
    */
-  on<N extends RealtimeEventName>(name: N, handler: (payload: RealtimeEventPayload<N>) => void): Unsubscribe {
+  on<N extends RealtimeEventName, T extends object = Record<string, unknown>>(name: N, handler: (payload: RealtimeEventPayload<N, T>) => void): Unsubscribe {
     if (typeof handler !== 'function') throw invalid('on() needs a handler function');
     if (typeof name !== 'string' || !/^(event(:.*)?|status|error)$/s.test(name)) {
       throw invalid(`unknown event name ${JSON.stringify(name)}; use event, event:<topic>, status or error`);

@@ -25,7 +25,11 @@ import type { ClientMessage, ResultMessage } from '../protocol/index.js';
 /** Sends one request (supplied by the client). */
 export type Send = (message: WithoutRid<ClientMessage>) => Promise<ResultMessage['result']>;
 
-/** A document body: any JSON object. */
+/**
+ * The default document type: any JSON object, its fields unchecked. A document type of your own
+ * may be any object type, an `interface` as well as a type alias (`T extends object`); its
+ * fields must be JSON, which every write checks at runtime.
+ */
 export type DocumentData = Record<string, unknown>;
 
 /** The writes to an existing document. */
@@ -78,13 +82,13 @@ export class SyncClient {
    * Creates a document. Without `id`, one is generated (`doc_` + 20 random characters) on the
    * client, so a create resent after a reconnect cannot make a second document.
    */
-  create<T extends DocumentData = DocumentData>(service: string, data: T, id?: string): Promise<SyncDocument<T>> {
+  create<T extends object = DocumentData>(service: string, data: T, id?: string): Promise<SyncDocument<T>> {
     // (only a missing id is generated: any other is checked like every id)
     return this.#write('create', service, id === undefined ? generateDocId() : id, data, undefined) as Promise<SyncDocument<T>>;
   }
 
   /** Reads a document; rejects with `not_found` when it is missing or deleted. */
-  get<T extends DocumentData = DocumentData>(service: string, id: string): Promise<SyncDocument<T>> {
+  get<T extends object = DocumentData>(service: string, id: string): Promise<SyncDocument<T>> {
     return attempt(() => {
       assertService(service);
       assertDocId(id);
@@ -93,23 +97,28 @@ export class SyncClient {
   }
 
   /** Overwrites the document's data. With `expectedRevision`, fails with `conflict` if the document moved on. */
-  replace<T extends DocumentData = DocumentData>(service: string, id: string, data: T, expectedRevision?: number): Promise<SyncDocument<T>> {
+  replace<T extends object = DocumentData>(service: string, id: string, data: T, expectedRevision?: number): Promise<SyncDocument<T>> {
     return this.#write('replace', service, id, data, expectedRevision) as Promise<SyncDocument<T>>;
   }
 
-  /** Deep-merges `partial` (JSON Merge Patch: `null` removes a key, arrays replace). */
-  merge<T extends DocumentData = DocumentData>(service: string, id: string, partial: MergePatch<T>, expectedRevision?: number): Promise<SyncDocument<T>> {
+  /**
+   * Deep-merges `partial` (JSON Merge Patch: `null` removes a key, arrays replace). With a type,
+   * `merge<Session>(…)`, the patch is checked against it; `T` is never inferred from the patch.
+   */
+  merge<T extends object = DocumentData>(service: string, id: string, partial: NoInfer<MergePatch<T>>, expectedRevision?: number): Promise<SyncDocument<T>> {
     return this.#write('merge', service, id, partial, expectedRevision) as Promise<SyncDocument<T>>;
   }
 
   /**
    * Applies field operations in one revision, all or nothing: a record `{ path: value }` whose
    * values may be `increment(n)`, `remove()` or `append(...items)`, or a list of `{ op, path, value }`.
+   * With a type, `mutate<Session>(…)`, the record's paths and values are checked against it (see
+   * {@link MutationRecord}); without one, any record goes. `T` is never inferred from the record.
    */
-  mutate<T extends DocumentData = DocumentData>(
+  mutate<T extends object = DocumentData>(
     service: string,
     id: string,
-    mutations: MutationRecord | MutationList,
+    mutations: NoInfer<MutationRecord<T>> | MutationList,
     expectedRevision?: number,
   ): Promise<SyncDocument<T>> {
     return this.#write('mutate', service, id, mutations, expectedRevision) as Promise<SyncDocument<T>>;

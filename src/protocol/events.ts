@@ -36,7 +36,10 @@ export interface SyncEventMetadata {
   mutationId?: string;
 }
 
-/** One event, as a subscriber receives it. */
+/**
+ * One event, as a subscriber receives it. `T` is the type of the documents on its topic
+ * (`useSyncEvents<Order>('sync.order.*', …)`); it is not checked at runtime.
+ */
 export interface SyncEvent<T = Record<string, unknown>> {
   /** `sync.<service>.created | updated | deleted`. */
   topic: string;

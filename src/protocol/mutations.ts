@@ -25,34 +25,118 @@ export type MutationList = ReadonlyArray<
 
 const HELPER = Symbol.for('syncdoc.mutation');
 
-/** A value made by {@link increment}, {@link remove} or {@link append}, for the record form. */
-export interface MutationHelper {
+/**
+ * A value made by {@link increment}, {@link remove} or {@link append}, for the record form. `Op`
+ * and `Item` (the type of an appended item) exist for the typed record form
+ * ({@link MutationRecord}); `MutationHelper` alone is any of them.
+ */
+export interface MutationHelper<Op extends 'increment' | 'remove' | 'append' = 'increment' | 'remove' | 'append', Item = unknown> {
   readonly [HELPER]: true;
-  readonly op: 'increment' | 'remove' | 'append';
-  readonly values: readonly unknown[];
+  readonly op: Op;
+  readonly values: readonly Item[];
 }
 
-/** The record form of `mutate`: each key is a path, each value the new value or a helper. */
-export type MutationRecord = Record<string, unknown>;
-
-function helper(op: MutationHelper['op'], values: unknown[]): MutationHelper {
+function helper<Op extends MutationHelper['op'], Item>(op: Op, values: Item[]): MutationHelper<Op, Item> {
   return Object.freeze({ [HELPER]: true as const, op, values: Object.freeze(values) });
 }
 
 /** Adds `n` (default 1) to a number field; a missing field becomes `n`. */
-export function increment(n = 1): MutationHelper {
+export function increment(n = 1): MutationHelper<'increment', number> {
   return helper('increment', [n]);
 }
 
 /** Removes the field (an array element is spliced out); removing a missing field does nothing. */
-export function remove(): MutationHelper {
+export function remove(): MutationHelper<'remove', never> {
   return helper('remove', []);
 }
 
-/** Appends items to an array field; a missing field becomes an array of them. */
-export function append(...items: unknown[]): MutationHelper {
+/**
+ * Appends items to an array field; a missing field becomes an array of them. Written inside a
+ * typed record, `Item` is the array's element type (taken from the record, never from the
+ * items), so each item is checked against it.
+ */
+export function append<Item = unknown>(...items: NoInfer<Item>[]): MutationHelper<'append', Item> {
   return helper('append', items);
 }
+
+/**
+ * The record form of `mutate`: each key is a path, each value the new value or a helper. For a
+ * document type `T` with known fields, the keys are its fields and their dot paths (array
+ * elements as `items.0`, a `.` in a key as `\.`), each value checked down to four levels: a
+ * value of the field's type, `increment(n)` on a `number` field, `append(...)` on an array
+ * field, `remove()` on an optional field or an array element. Deeper paths, and paths below an
+ * index signature or an `unknown` field, are any string with any value; so is every key for
+ * the default `Record<string, unknown>` (or any `T` with a string index signature). The relay
+ * checks every value at runtime.
+ */
+export type MutationRecord<T = Record<string, unknown>> = string extends keyof T ? Record<string, unknown> : TypedMutationRecord<T>;
+
+/** How deep paths are typed (`a.b.c.d`); deeper ones are unchecked, which keeps type checks fast. */
+type PathDepth = 4;
+
+/** The typed record of a document type with known fields: one optional key per path. */
+type TypedMutationRecord<T> = { [E in PathEntry<T, '', PathDepth> as E[0]]?: E[1] };
+
+/** One level less, for the depth limit. */
+type Shallower = [never, 0, 1, 2, 3];
+
+/**
+ * The `[path, value]` pairs of object type `T` whose paths start with `Prefix`, checked `D`
+ * levels deep (distributes over a union of object types).
+ */
+type PathEntry<T, Prefix extends string, D extends number> = T extends object
+  ? string extends keyof T
+    ? [`${Prefix}${string}`, unknown] // an index signature: any key below, unchecked
+    : { [K in keyof T & string]: FieldEntry<T[K], `${Prefix}${PathKey<K>}`, D, false> }[keyof T & string]
+  : never;
+
+/** A field at `Path`: its own pair, then the pairs below it (an object's fields, an array's elements). */
+type FieldEntry<V, Path extends string, D extends number, Element extends boolean> = unknown extends V
+  ? [Path, unknown] | [`${Path}.${string}`, unknown]
+  : [Path, FieldValue<V, Element>] | Below<Exclude<V, undefined | null>, Path, Shallower[D]>;
+
+/**
+ * The pairs below a field of type `V` (a union of types is taken member by member); past the
+ * depth limit, any path below an object or array, unchecked.
+ */
+type Below<V, Path extends string, D extends number> = V extends object
+  ? V extends (...args: never[]) => unknown
+    ? never
+    : D extends 0
+      ? [`${Path}.${string}`, unknown]
+      : V extends readonly (infer E)[]
+        ? E extends readonly unknown[]
+          ? [`${Path}.${number}`, FieldValue<E, true>] // nested arrays stop at the element: `m.0.1` also matches `m.${number}`
+          : FieldEntry<E, `${Path}.${number}`, D, true>
+        : PathEntry<V, `${Path}.`, D>
+  : never;
+
+/**
+ * What a record may give a field of type `V`: a value of its type (not `undefined`, which is not
+ * JSON), `increment(n)` when it holds any number, `append(...)` when it is an array (not a
+ * tuple), `remove()` when it is optional, or when it is an array element (`Element`, spliced out).
+ */
+type FieldValue<V, Element extends boolean> =
+  | Exclude<V, undefined>
+  | (number extends V ? MutationHelper<'increment', number> : never)
+  | AppendTo<Exclude<V, undefined | null>>
+  | (Element extends true ? MutationHelper<'remove', never> : undefined extends V ? MutationHelper<'remove', never> : never);
+
+type AppendTo<A> = A extends readonly (infer E)[] ? (number extends A['length'] ? MutationHelper<'append', E> : never) : never;
+
+/**
+ * A key as a path segment: `.` escaped as `\.`; keys a path cannot name (a backslash, both kinds
+ * of quote, leading whitespace: see `isPathAddressable`) are left out (use `merge` or `replace`).
+ */
+type PathKey<K extends string> = K extends `${string}\\${string}` | `${' ' | '\t' | '\n' | '\r'}${string}`
+  ? never
+  : K extends `${string}'${string}`
+    ? K extends `${string}"${string}`
+      ? never
+      : EscapeDots<K>
+    : EscapeDots<K>;
+
+type EscapeDots<K extends string> = K extends `${infer A}.${infer B}` ? `${A}\\.${EscapeDots<B>}` : K;
 
 function isHelper(value: unknown): value is MutationHelper {
   return typeof value === 'object' && value !== null && (value as Partial<MutationHelper>)[HELPER] === true;

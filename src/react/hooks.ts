@@ -2,9 +2,10 @@
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector';
 import { type DocumentActions, documentActions } from '../core/document-actions.js';
-import { DocumentEntry, type DocumentSnapshot, type DocumentStatus } from '../core/document-entry.js';
+import { DocumentEntry, type DocumentSnapshot } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
+import type { DocumentData } from '../core/sync-client.js';
 import { type EventFilter, type ReturnMode, type SyncError, type SyncEvent, asSyncError } from '../protocol/index.js';
 import { useRealtimeContext } from './context.js';
 
@@ -56,28 +57,21 @@ export interface UseSyncDocumentOptions<T, S> {
   suspense?: boolean;
 }
 
-/** What {@link useSyncDocument} returns: the document's state and its write methods. */
-export interface SyncDocumentState<T, S = T> extends DocumentActions<T> {
-  /** `loading`, `ready`, `not-found`, `deleted` or `error`. */
-  status: DocumentStatus;
-  /** The data (or `select(data)`) when ready: the server state with pending local writes applied. */
-  data: S | undefined;
-  /** The server revision the visible data is based on. */
-  revision: number | undefined;
-  /** Local writes not yet acknowledged. */
-  pending: number;
-  /** The error behind `status: 'error'`. */
-  error: SyncError | undefined;
-}
-
-type Selected<S> = Omit<DocumentSnapshot, 'data'> & { data: S | undefined };
+/**
+ * What {@link useSyncDocument} returns: the document's state, a union discriminated by `status`
+ * (see {@link DocumentSnapshot}), and its write methods, whatever the status. Once
+ * `status === 'ready'`, `data` is the data (or `select(data)`: the server state with pending
+ * local writes applied) and `revision` the server revision it is based on; in every other
+ * status `data` is `undefined`.
+ */
+export type SyncDocumentState<T, S = T> = DocumentSnapshot<S> & DocumentActions<T>;
 
 /**
  * A live document: loads it, follows every change in revision order, and exposes optimistic
  * write methods (`update`, `replace`, `merge`, `mutate`, `delete`). Errors are data
  * (`status: 'error'`, `error`) unless `suspense` is on.
  */
-export function useSyncDocument<T extends object = Record<string, unknown>, S = T>(
+export function useSyncDocument<T extends object = DocumentData, S = T>(
   service: string,
   id: string,
   options: UseSyncDocumentOptions<T, S> = {},
@@ -98,13 +92,13 @@ export function useSyncDocument<T extends object = Record<string, unknown>, S = 
   const { select, isEqual = Object.is } = options;
   const selectRef = useRef(select);
   selectRef.current = select;
-  const selected = useSyncExternalStoreWithSelector<DocumentSnapshot, Selected<S>>(
+  const selected = useSyncExternalStoreWithSelector<DocumentSnapshot, DocumentSnapshot<S>>(
     entry.subscribe,
     entry.getSnapshot,
     entry.getSnapshot,
     (snap) => {
       const pick = selectRef.current;
-      return pick && snap.data !== undefined ? { ...snap, data: pick(snap.data as T) } : (snap as Selected<S>);
+      return pick && snap.data !== undefined ? { ...snap, data: pick(snap.data as T) } : (snap as DocumentSnapshot<S>);
     },
     (a, b) =>
       a === b ||
@@ -133,9 +127,11 @@ export interface UseSyncEventsOptions {
 
 /**
  * Subscribes to a topic (or pattern such as `sync.order.*`) while mounted and calls `handler`
- * for each event. The latest handler is always used; changing it does not resubscribe.
+ * for each event. The latest handler is always used; changing it does not resubscribe. `T` is
+ * the type of the topic's documents, for `event.payload.data` (`useSyncEvents<Order>(…)`, or
+ * inferred from an annotated handler `(e: SyncEvent<Order>) => …`); it is not checked at runtime.
  */
-export function useSyncEvents(topic: string, handler: (event: SyncEvent) => void, options: UseSyncEventsOptions = {}): void {
+export function useSyncEvents<T extends object = DocumentData>(topic: string, handler: (event: SyncEvent<T>) => void, options: UseSyncEventsOptions = {}): void {
   const client = useRealtime();
   const handlerRef = useRef(handler);
   useEffect(() => {
@@ -146,7 +142,7 @@ export function useSyncEvents(topic: string, handler: (event: SyncEvent) => void
   useEffect(() => {
     const f = JSON.parse(filterKey) as EventFilter | null;
     // The client routes to this subscription exactly its own events, in its own return mode.
-    const sub = client.subscribe({ topic, filter: f ?? undefined, returnMode }, (event) =>
+    const sub = client.subscribe<T>({ topic, filter: f ?? undefined, returnMode }, (event) =>
       handlerRef.current(event),
     );
     return () => client.unsubscribe(sub);

@@ -5,7 +5,7 @@
  */
 import { screen } from '@testing-library/react';
 import { Component, type ReactNode } from 'react';
-import type { RealtimeClient, SyncEvent } from '../../src/index.js';
+import type { RealtimeClient, SubscribeOptions, SyncEvent } from '../../src/index.js';
 import { type SyncDocumentState, type UseSyncDocumentOptions, useSyncDocument } from '../../src/react.js';
 
 let counter = 0;
@@ -116,7 +116,7 @@ export function eventGate(client: RealtimeClient): {
   client.on = gated as unknown as RealtimeClient['on'];
   // Subscriptions with their own handler (the document cache's) go through the gate too.
   const subscribe = client.subscribe.bind(client);
-  client.subscribe = (options, handler) =>
+  client.subscribe = ((options: SubscribeOptions, handler?: (e: SyncEvent) => void) =>
     subscribe(
       options,
       handler &&
@@ -124,7 +124,7 @@ export function eventGate(client: RealtimeClient): {
           if (held) held.push({ event: e, deliver: () => handler(e) });
           else handler(e);
         }),
-    );
+    )) as RealtimeClient['subscribe'];
   return {
     hold() {
       held ??= [];
