@@ -154,8 +154,8 @@ describe('syncdoc-relay', () => {
     });
     children.push(plain);
     try {
-      await eventually(() => plain.exitCode === null, 1000);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Listening, not merely started: on a busy machine it takes a while.
+      await eventually(() => canConnect(port), 10_000, 'the plain Redis to listen');
       const r = run(['--port', '0', '--redis', `redis://127.0.0.1:${port}`]);
       expect(await r.exited).toBe(1);
       expect(r.err()).toMatch(/RedisJSON/);
@@ -316,3 +316,15 @@ describe('syncdoc-relay auth', () => {
     expect(help.out).not.toContain('--auth-public-key-file');
   });
 });
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
