@@ -17,7 +17,8 @@ import {
 } from '../protocol/index.js';
 import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
-import { type PendingMutation } from './pending-mutation.js';
+import type { MutationKind, PendingMutation } from './pending-mutation.js';
+import { callSafely } from './emitter.js';
 import type { RequestOptions } from './connection.js';
 import { replaceEqualDeep } from './structural-sharing.js';
 
@@ -57,6 +58,14 @@ interface Confirmed {
   deleted: boolean;
 }
 
+/** A write that failed (rolled back, or refused before it could be sent), for `onError`. */
+export interface WriteFailure {
+  /** Why. */
+  error: SyncError;
+  /** Which write method it was. */
+  write: MutationKind;
+}
+
 /** What a write did (an event's metadata, or a catch-up's change record)... */
 type ChangeMeta = Pick<ChangeRecord, 'revision' | 'operation' | 'mutationId'>;
 /** ...and what it changed (an event's payload, or the change record again). */
@@ -87,6 +96,7 @@ export class DocumentEntry {
   #loading = false;
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
+  readonly #writeErrors = new Set<(failure: WriteFailure) => void>();
 
   /** None for a refused entry, which never loads. */
   readonly #transport: DocumentTransport | undefined;
@@ -270,7 +280,7 @@ export class DocumentEntry {
     this.#error = error;
     this.#settleLoad();
     // Writes made while loading cannot go anywhere: there is no document to write to.
-    for (const p of this.#queue.splice(0)) p.reject(error);
+    for (const p of this.#queue.splice(0)) this.#reject(p, error);
   }
 
   /** Sets the confirmed state; the first load has settled. */
@@ -379,7 +389,7 @@ export class DocumentEntry {
   /** Adds a local write: visible at once, sent when its turn comes. */
   enqueue(p: PendingMutation): void {
     // Not loaded, and not loading: it failed with `not-found` or `error` (#setFailure).
-    if (!this.#confirmed && this.#error) return p.reject(this.#error);
+    if (!this.#confirmed && this.#error) return this.#reject(p, this.#error);
     this.#queue.push(p);
     this.#changed();
     this.#pump();
@@ -471,8 +481,20 @@ export class DocumentEntry {
   #rollback(p: PendingMutation, err: SyncError): void {
     this.#dequeue(p);
     this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: err.code });
-    p.reject(err);
+    this.#reject(p, err);
     this.#changed();
+  }
+
+  /** Fails a write: its promise, and every {@link DocumentEntry.onWriteError} listener. */
+  #reject(p: PendingMutation, error: SyncError): void {
+    p.reject(error);
+    for (const listener of this.#writeErrors) callSafely(listener, { error, write: p.kind });
+  }
+
+  /** Calls `listener` for every write of this document that fails; returns the function that stops it. */
+  onWriteError(listener: (failure: WriteFailure) => void): () => void {
+    this.#writeErrors.add(listener);
+    return () => this.#writeErrors.delete(listener);
   }
 
   /** Pending writes, oldest first (for the devtools panel). */

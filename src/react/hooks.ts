@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector';
 import { type DocumentActions, documentActions } from '../core/document-actions.js';
-import { DocumentEntry, type DocumentSnapshot } from '../core/document-entry.js';
+import { DocumentEntry, type DocumentSnapshot, type WriteFailure } from '../core/document-entry.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import type { RealtimeClient } from '../core/realtime-client.js';
 import type { DocumentData } from '../core/sync-client.js';
@@ -55,6 +55,11 @@ export interface UseSyncDocumentOptions<T, S> {
   create?: T;
   /** Suspend while loading and throw errors to the nearest error boundary. */
   suspense?: boolean;
+  /**
+   * Called for every write of this document that fails while this component is mounted (rolled
+   * back, or refused before it was sent), whether or not anyone awaits its promise.
+   */
+  onError?: (failure: WriteFailure) => void;
 }
 
 /**
@@ -92,6 +97,9 @@ export function useSyncDocument<T extends object = DocumentData, S = T>(
   const { select, isEqual = Object.is } = options;
   const selectRef = useRef(select);
   selectRef.current = select;
+  const onErrorRef = useRef(options.onError);
+  onErrorRef.current = options.onError;
+  useEffect(() => entry.onWriteError((failure) => onErrorRef.current?.(failure)), [entry]);
   const selected = useSyncExternalStoreWithSelector<DocumentSnapshot, DocumentSnapshot<S>>(
     entry.subscribe,
     entry.getSnapshot,

@@ -12,7 +12,7 @@ import { increment } from '../../src/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RealtimeClient, SyncError } from '../../src/index.js';
-import { RealtimeProvider, useConnectionError, useConnectionStatus, useRealtime } from '../../src/react.js';
+import { RealtimeProvider, type WriteFailure, useConnectionError, useConnectionStatus, useRealtime } from '../../src/react.js';
 import { ALL, SECRET, tokenFor } from '../helpers/auth.js';
 import { startRelay } from '../helpers/relay.js';
 import { DocView, handle, uid, view } from './render-helpers.js';
@@ -155,18 +155,19 @@ describe('tokens in React', () => {
 });
 
 describe('ignored write promises', () => {
-  it('a rolled-back write whose promise nobody holds raises no unhandled rejection', async () => {
+  it('a rolled-back write whose promise nobody holds raises no unhandled rejection, and reaches onError', async () => {
     const relay = await startRelay('memory', { auth: { secret: SECRET } });
     const id = uid();
     await relay.store.create('notes', id, { text: 'original' });
     const h = handle<{ text: string }>();
     const unhandled: unknown[] = [];
+    const failures: WriteFailure[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
       render(
         <RealtimeProvider url={relay.url} token={() => tokenFor('reader', { notes: ['read'] })} WebSocket={WebSocket}>
-          <DocView<{ text: string }> service="notes" id={id} handle={h} />
+          <DocView<{ text: string }> service="notes" id={id} handle={h} options={{ onError: (f) => failures.push(f) }} />
         </RealtimeProvider>,
       );
       await waitFor(() => expect(view<{ text: string }>().status).toBe('ready'));
@@ -178,6 +179,7 @@ describe('ignored write promises', () => {
       await waitFor(() => expect(view<{ text: string }>()).toMatchObject({ data: { text: 'original' }, pending: 0 }));
       await new Promise((r) => setTimeout(r, 100)); // unhandled rejections are reported after a turn
       expect(unhandled).toEqual([]);
+      expect(failures).toEqual([{ write: 'update', error: expect.objectContaining({ code: 'forbidden' }) }]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
