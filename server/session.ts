@@ -29,6 +29,7 @@ import { authorizeSubscription } from './auth/access.js';
 import { ANYONE, type Caller, NOBODY, type Principal, callerOf } from './auth/principal.js';
 import type { TokenVerifier } from './auth/verify.js';
 import { type ConnectionLimits, type Refusals, TokenBucket, type UserConnections, rateLimited } from './limits.js';
+import { FrameGate } from './frame-gate.js';
 import { isDocumentRequest, runRequest } from './requests.js';
 import { textOf } from './store/document-text.js';
 import type { Store } from './store/types.js';
@@ -88,12 +89,8 @@ export class Session {
   private readonly frames: TokenBucket;
   /** Frame-rate refusals left before the socket is closed as flooding (refilled one a second). */
   private readonly rateRefusals: TokenBucket;
-  /** Settles once the first token, or the latest refresh, is verified (or refused). */
-  private verifying: Promise<void> | undefined;
-  /** Refreshed tokens being verified. */
-  private refreshing = 0;
-  /** Frames waiting behind a token's verification. */
-  private readonly parked = { frames: 0, bytes: 0 };
+  /** Holds frames while a token (the first, or a refreshed one) is verified. */
+  private readonly gate: FrameGate;
   /** The auth deadline, then the token's expiry. */
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -106,6 +103,7 @@ export class Session {
     this.writes = new TokenBucket(limits.writesPerSecond, limits.writeBurst);
     this.frames = new TokenBucket(limits.framesPerSecond, limits.frameBurst);
     this.rateRefusals = new TokenBucket(1, limits.maxRateRefusals);
+    this.gate = new FrameGate(MAX_PARKED_FRAMES, ctx.maxFrameBytes);
     if (ctx.verify) {
       this.state = 'authenticating';
       this.caller = NOBODY;
@@ -245,24 +243,17 @@ export class Session {
       if (m.type !== 'auth') {
         return this.refuse(rid, new SyncError('unauthorized', 'authenticate first: the first frame must be {"type":"auth","rid":1,"token":"..."}'));
       }
-      return this.gate(this.authenticate(m));
+      return this.gate.hold(this.authenticate(m));
     }
-    // Frames sent right behind the token wait for its verdict, then run in order (or not at all).
-    // Frames behind a token being verified wait in memory: a bounded number, and of bytes.
-    const parked = this.state === 'verifying' || this.refreshing > 0;
-    if (parked) {
-      if (this.parked.frames >= MAX_PARKED_FRAMES || this.parked.bytes + size > this.ctx.maxFrameBytes) {
+    // Frames sent right behind a token wait for its verdict, then run in order (or not at all).
+    if (this.gate.holding) {
+      if (!this.gate.admit(size)) {
         this.ctx.refusals.count('flood');
         return this.refuse(rid, rateLimited('too many frames sent before the token was verified: closing this connection'), CLOSE_CODES.policy);
       }
-      this.parked.frames += 1;
-      this.parked.bytes += size;
-    }
-    // A refresh that arrived meanwhile is waited for too, so later frames see its grants.
-    for (let gate = this.verifying; gate; gate = gate === this.verifying ? undefined : this.verifying) await gate;
-    if (parked) {
-      this.parked.frames -= 1;
-      this.parked.bytes -= size;
+      // A refresh that arrives meanwhile is waited for too, so later frames see its grants.
+      for (let g = this.gate.current; g; g = g === this.gate.current ? undefined : this.gate.current) await g;
+      this.gate.release(size);
     }
     if (this.state !== 'open') return;
     if (WRITES.has(m.type)) {
@@ -274,23 +265,7 @@ export class Session {
       }
     }
     // Frames sent behind a refreshed token run under its grants (or the old ones, if refused).
-    if (m.type === 'auth') {
-      this.refreshing += 1;
-      return this.gate(this.answer(m).finally(() => (this.refreshing -= 1)));
-    }
-    return this.answer(m);
-  }
-
-  /**
-   * Makes frames that arrive while `verification` runs wait for it. Once it has settled the gate
-   * is lifted, so the frames of an open connection pay no wait at all.
-   */
-  private gate(verification: Promise<void>): Promise<void> {
-    const gate: Promise<void> = verification.finally(() => {
-      if (this.verifying === gate) this.verifying = undefined;
-    });
-    this.verifying = gate;
-    return gate;
+    return m.type === 'auth' ? this.gate.hold(this.answer(m)) : this.answer(m);
   }
 
   /** Runs one admitted request and sends its result or error. */
