@@ -22,6 +22,7 @@ import { documentFromText } from './document-text.js';
 import { notFound, usedByDelete } from './memory.js';
 import { documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
+import { TRANSIENT, UNKNOWN_OUTCOME_LIMIT_MS, WriteOutcomes, clientChangeRecord, relayMutationIds, withoutRelayMutationId } from './redis-outcome.js';
 import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
 import { storeEvent } from './store-event.js';
 import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
@@ -34,6 +35,11 @@ export interface RedisStoreOptions extends Partial<StoreSettings> {
   keyPrefix?: string;
   /** Called with lines worth logging (lost connections, bad pub/sub messages). */
   log?: (line: string) => void;
+  /**
+   * How long a write that Redis may have applied before it failed is resent (with its mutation
+   * id, once Redis is back) before it is answered `timeout`, in ms. Default 10 000.
+   */
+  unknownOutcomeLimitMs?: number;
 }
 
 const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', `${name}.lua`), 'utf8');
@@ -90,14 +96,12 @@ export const WRITE_SCRIPT = writeScript('write-change');
 /** The script for a merge whose top-level keys are all path-addressable (the common write). */
 export const MERGE_SCRIPT = writeScript('merge-change');
 
-/** Redis answers that mean "not now" (failover, loading, busy script, memory): worth a retry. */
-const TRANSIENT = /^(READONLY|LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
-
 /**
  * Runs one Redis call and gives its failures the codes callers expect: Redis refusing a
  * command is a server fault (`internal`); a transient refusal, or anything else (connection
  * lost, retries used up), means Redis cannot serve it now (`unavailable`, 503), which a client
- * may retry.
+ * may retry. Writes reach here only with failures that certainly left them unapplied: the others
+ * are retried, or answered `timeout`, by {@link WriteOutcomes}.
  */
 async function redisCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -170,7 +174,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   }
   cmd.defineCommand('syncdocWrite', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: WRITE_SCRIPT });
   cmd.defineCommand('syncdocMerge', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: MERGE_SCRIPT });
-  return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log);
+  return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log, options.unknownOutcomeLimitMs);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -187,6 +191,17 @@ class RedisStore implements Store {
   readonly durable = true;
   private listener: (event: StoreEvent) => void = () => {};
   private readonly channel: string;
+  /** Retries the write scripts whose outcome a Redis failure left unknown. */
+  private readonly outcomes: WriteOutcomes;
+  /** Mutation ids for writes sent without one: a write is only retried safely with one. */
+  private readonly newMutationId: () => string;
+  /** What the write script needs, for writes with the client's mutation id. */
+  private readonly clientSetup: ScriptSetup;
+  /**
+   * The same for writes with the relay's own id: remembered for twice the resend window (at
+   * least a minute), not the client ids' hour, which would cost Redis a key per write for an hour.
+   */
+  private readonly relaySetup: ScriptSetup;
 
   constructor(
     /** Identifies this relay's connections and its messages on the shared channel. */
@@ -196,8 +211,14 @@ class RedisStore implements Store {
     private readonly prefix: string,
     private readonly settings: StoreSettings,
     private readonly log: (line: string) => void,
+    unknownOutcomeLimitMs = UNKNOWN_OUTCOME_LIMIT_MS,
   ) {
     this.channel = eventChannel(prefix);
+    this.outcomes = new WriteOutcomes(cmd, unknownOutcomeLimitMs);
+    this.newMutationId = relayMutationIds(instance);
+    this.clientSetup = { prefix, instance, settings };
+    const relayTtl = Math.min(settings.mutationIdTtlSeconds, Math.max(60, Math.ceil((2 * unknownOutcomeLimitMs) / 1000)));
+    this.relaySetup = { prefix, instance, settings: { ...settings, mutationIdTtlSeconds: relayTtl } };
     this.sub.on('message', (_channel: string, message: string) => this.dispatch(message));
     // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone.
     this.sub.on('ready', () => {
@@ -261,7 +282,7 @@ class RedisStore implements Store {
     }
     // Nothing is parsed here: the relay reads the metadata only if it has subscribers.
     const event = storeEvent({
-      metadataJson: message.slice(a + 1, b),
+      metadataJson: withoutRelayMutationId(message.slice(a + 1, b)),
       dataJson: message.slice(c + 1),
       diff: () => {
         const change = JSON.parse(message.slice(b + 1, c)) as Pick<RawChange, 'paths' | 'before' | 'after'>;
@@ -323,7 +344,7 @@ class RedisStore implements Store {
     const { rev: revision, deleted } = envelope;
     if (since >= revision) return { revision, deleted, changes: [] };
     const missed = log.filter((c) => c.revision > since).reverse();
-    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
+    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(clientChangeRecord) };
     return { revision, deleted, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
   }
 
@@ -376,8 +397,14 @@ class RedisStore implements Store {
   }
 
   private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs, merge = false): Promise<SyncDocument | undefined> {
-    const argv = writeScriptArgs({ prefix: this.prefix, instance: this.instance, settings: this.settings }, service, id, opts, args);
-    const reply = await redisCall(() => (merge ? this.cmd.syncdocMerge(...argv) : this.cmd.syncdocWrite(...argv)));
+    // Every write goes with a mutation id, the relay's own when the client sent none, so that
+    // one whose reply Redis lost can be sent again without applying it twice.
+    // The relay's own id is remembered only for as long as a resend may come (see relaySetup).
+    const own = opts.mutationId === undefined;
+    const argv = own
+      ? writeScriptArgs(this.relaySetup, service, id, { ...opts, mutationId: this.newMutationId() }, args)
+      : writeScriptArgs(this.clientSetup, service, id, opts, args);
+    const reply = await redisCall(() => this.outcomes.write(() => (merge ? this.cmd.syncdocMerge(...argv) : this.cmd.syncdocWrite(...argv))));
     if (reply[0] === 0) {
       const [, code, message, revision] = reply;
       throw new SyncError(code as SyncErrorCode, message, code === 'conflict' ? { revision } : undefined);
