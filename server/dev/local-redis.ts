@@ -45,7 +45,7 @@ export interface LocalRedisParts {
 }
 
 /** A port that is free right now (Redis may still lose it to another process; see the retry). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().once('error', reject);
     srv.listen(0, '127.0.0.1', () => {
@@ -56,7 +56,7 @@ function freePort(): Promise<number> {
 }
 
 /** Whether a Redis on 127.0.0.1:port answers PING (a raw socket: no client reconnect noise). */
-function ping(port: number): Promise<boolean> {
+export function pingRedis(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
@@ -113,7 +113,7 @@ async function launch(parts: LocalRedisParts, port: number, log: Log): Promise<L
 
   const url = `redis://127.0.0.1:${port}`;
   let failure: string | undefined;
-  for (const deadline = Date.now() + 20_000; !failure && !(await ping(port));) {
+  for (const deadline = Date.now() + 20_000; !failure && !(await pingRedis(port));) {
     failure = await Promise.race([exited, sleep(100).then(() => undefined)]);
     if (!failure && Date.now() > deadline) failure = 'did not answer PING within 20 s';
   }

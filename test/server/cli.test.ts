@@ -13,7 +13,7 @@ import { SignJWT } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { SyncError } from '../../src/index.js';
-import { prepareLocalRedis } from '../../server/dev/local-redis.js';
+import { pingRedis, prepareLocalRedis } from '../../server/dev/local-redis.js';
 import { connect, eventually, freshPrefix, opened, redisUrl } from '../helpers/relay.js';
 
 const children: ChildProcess[] = [];
@@ -155,7 +155,7 @@ describe('syncdoc-relay', () => {
     children.push(plain);
     try {
       // Listening, not merely started: on a busy machine it takes a while.
-      await eventually(() => canConnect(port), 10_000, 'the plain Redis to listen');
+      await eventually(() => pingRedis(port), 10_000, 'the plain Redis to answer');
       const r = run(['--port', '0', '--redis', `redis://127.0.0.1:${port}`]);
       expect(await r.exited).toBe(1);
       expect(r.err()).toMatch(/RedisJSON/);
@@ -316,15 +316,3 @@ describe('syncdoc-relay auth', () => {
     expect(help.out).not.toContain('--auth-public-key-file');
   });
 });
-
-/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}

@@ -7,38 +7,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerMessage, SyncDocument, SyncErrorCode } from '../../src/protocol/index.js';
-import { type LocalRedisParts, prepareLocalRedis } from '../../server/dev/local-redis.js';
+import { type LocalRedisParts, freePort, pingRedis, prepareLocalRedis } from '../../server/dev/local-redis.js';
 import { type StoreEvent, createRedisStore } from '../../server/index.js';
 import { eventually, freshPrefix, redisUrl, startRelay } from '../helpers/relay.js';
-
-/** A port free right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
-/** Whether a Redis on `port` answers PING with its data loaded. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const done = (ok: boolean) => { socket.destroy(); resolve(ok); };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
 
 /** One redis-server with RedisJSON and AOF fsynced on every write, restartable on its port and dir. */
 class DurableRedis {
@@ -63,7 +39,7 @@ class DurableRedis {
       stdio: 'ignore',
       env: { ...process.env, ...(this.parts.libraryPath && { LD_LIBRARY_PATH: this.parts.libraryPath }) },
     });
-    await eventually(() => ping(this.port), 20_000, `redis-server to answer on ${this.port}`);
+    await eventually(() => pingRedis(this.port), 20_000, `redis-server to answer on ${this.port}`);
   }
 
   /** SIGKILL: no shutdown, no last fsync beyond what `appendfsync always` already did. */
