@@ -37,6 +37,7 @@ import {
 } from '../protocol/index.js';
 import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
 import { ClientAuth, type Identity, type TokenSource } from './client-auth.js';
+import { Heartbeat } from './heartbeat.js';
 import { type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
@@ -64,6 +65,12 @@ export interface RealtimeClientOptions {
   WebSocket?: WebSocketClass | (new (url: string) => unknown);
   /** How long a call waits for the connection and the answer, in ms (default 10 000). */
   requestTimeout?: number;
+  /**
+   * After this long without a frame from the relay the client pings it; with no frame another
+   * `heartbeatMs` later the connection is declared lost (status `reconnecting`, catch-up on
+   * return), as a frozen relay or a dead network never closes it. In ms, default 20 000.
+   */
+  heartbeatMs?: number;
 }
 
 /** What to subscribe to. */
@@ -144,6 +151,7 @@ export class RealtimeClient {
   readonly #auth: ClientAuth;
   /** The rid of this socket's `auth` frame, whose answer is the welcome or a refusal. */
   #helloRid = 0;
+  readonly #heartbeat: Heartbeat;
   /** Why the connection is down or not coming up (see {@link RealtimeClient.connectionError}). */
   #connectionError: SyncError | undefined;
 
@@ -151,6 +159,16 @@ export class RealtimeClient {
     this.#url = socketUrl(options?.url);
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
+    const beat = options.heartbeatMs ?? 20_000;
+    if (!(beat > 0)) throw new TypeError('heartbeatMs must be a positive number (ms)');
+    this.#heartbeat = new Heartbeat(
+      beat,
+      () => this.#socket?.send(JSON.stringify({ type: 'ping', rid: this.#nextRid++ })),
+      () => {
+        this.#problem(new SyncError('unavailable', `the relay at ${this.#url} stopped answering (nothing in ${2 * beat} ms): reconnecting`));
+        this.#socket?.reconnect();
+      },
+    );
     this.#options = { ...options, requestTimeout: timeout };
     this.#auth = new ClientAuth(options.token, {
       refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
@@ -197,7 +215,10 @@ export class RealtimeClient {
   #setState(next: ConnectionStatus): void {
     if (next === this.#state) return;
     this.#state = next;
-    if (next !== 'open') this.#connectionLost();
+    if (next !== 'open') {
+      this.#heartbeat.stop();
+      this.#connectionLost();
+    } else this.#heartbeat.start();
     this.#emitter.emit('status', next);
   }
 
@@ -246,6 +267,7 @@ export class RealtimeClient {
       if (this.#socket === socket || !reconnection) this.#problem(this.#auth.dialError ?? unreachable(base, (e as { error?: { code?: string } }).error));
     });
     socket.addEventListener('message', (e: MessageEvent) => {
+      this.#heartbeat.heard();
       let message: unknown;
       try {
         message = JSON.parse(String(e.data));
