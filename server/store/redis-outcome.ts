@@ -78,33 +78,33 @@ export class WriteOutcomes {
       const sentAtOnce = this.redis.status === 'ready';
       const readies = this.readies;
       try {
-        // The first attempt is bounded by ioredis (a lost connection rejects it); resends, which
-        // only happen after a failure, also by the deadline.
-        return await (mayHaveRun ? beforeDeadline(send(), deadline, this.limitMs) : send());
+        // Every attempt is bounded by the deadline: a frozen Redis (or one that accepts the
+        // connection and never gets ready) fails nothing, and its command may still run later.
+        return await beforeDeadline(send(), deadline, this.limitMs);
       } catch (err) {
         if (err instanceof ReplyError) {
           // Redis answered, so this attempt did not run; after one that may have, a "not now" is waited out.
-          if (!(mayHaveRun && TRANSIENT.test((err as Error).message))) throw err;
+          if (!(mayHaveRun && TRANSIENT.test((err as Error).message))) throw mayHaveRun ? unknownOutcome(this.limitMs, err) : err;
         } else if (err instanceof SyncError) {
           throw err;
         } else {
           mayHaveRun ||= sentAtOnce || this.readies !== readies;
           if (!mayHaveRun) throw err;
         }
-        if (!(await this.back(deadline, err instanceof ReplyError))) throw unknownOutcome(this.limitMs, err);
+        if (!(await this.back(deadline))) throw unknownOutcome(this.limitMs, err);
       }
     }
   }
 
   /** Resolves true once the connection is ready for a resend, false if not before `deadline`. */
-  private async back(deadline: number, pause: boolean): Promise<boolean> {
+  private async back(deadline: number): Promise<boolean> {
     if (this.redis.status === 'end') return false; // closed on purpose: nothing comes back
     const left = deadline - Date.now();
     if (left <= 0) return false;
     // Ready again (ioredis reconnected, or Redis refused with LOADING and the like): resend after
     // a short pause, so that a Redis failing every command is not hammered.
     if (this.redis.status === 'ready') {
-      await new Promise((resolve) => setTimeout(resolve, Math.min(pause ? 100 : 0, left)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, left)));
       return true;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -133,7 +133,7 @@ function unknownOutcome(limitMs: number, cause: unknown): SyncError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new SyncError(
     'timeout',
-    `Redis failed after this write was sent (${why}) and did not answer a resend within ${limitMs / 1000} s: ` +
+    `Redis did not confirm this write within ${limitMs / 1000} s (${why}): ` +
       'the write may have been applied; resend it with the same mutationId to learn its outcome',
   );
 }

@@ -37,7 +37,8 @@ export interface RedisStoreOptions extends Partial<StoreSettings> {
   log?: (line: string) => void;
   /**
    * How long a write that Redis may have applied before it failed is resent (with its mutation
-   * id, once Redis is back) before it is answered `timeout`, in ms. Default 10 000.
+   * id, once Redis is back) before it is answered `timeout`, in ms. Default 10 000; at most half
+   * of `mutationIdTtlSeconds`, so a resent id is still remembered.
    */
   unknownOutcomeLimitMs?: number;
 }
@@ -142,6 +143,9 @@ export async function assertRedisJson(redis: Redis): Promise<void> {
 /** Connects to Redis, checks for RedisJSON and returns the store. */
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const settings = { ...DEFAULT_STORE_SETTINGS, ...stripUndefined(options) };
+  // A write resent with its mutation id must still find that id remembered, or it runs twice:
+  // the resend window is at most half of how long ids are remembered.
+  const outcomeLimitMs = Math.min(options.unknownOutcomeLimitMs ?? UNKNOWN_OUTCOME_LIMIT_MS, (settings.mutationIdTtlSeconds * 1000) / 2);
   // The instance id names this relay's connections (CLIENT LIST) and tags what it publishes.
   const instance = randomBytes(6).toString('hex');
   // No auto-pipelining: ioredis keeps one auto-pipeline in flight per connection, so while Redis
@@ -174,7 +178,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   }
   cmd.defineCommand('syncdocWrite', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: WRITE_SCRIPT });
   cmd.defineCommand('syncdocMerge', { numberOfKeys: WRITE_SCRIPT_KEYS, lua: MERGE_SCRIPT });
-  return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log, options.unknownOutcomeLimitMs);
+  return new RedisStore(instance, cmd, sub, options.keyPrefix ?? 'syncdoc:', settings, log, outcomeLimitMs);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

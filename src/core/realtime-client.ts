@@ -165,8 +165,10 @@ export class RealtimeClient {
       beat,
       () => this.#socket?.send(JSON.stringify({ type: 'ping', rid: this.#nextRid++ })),
       () => {
-        this.#problem(new SyncError('unavailable', `the relay at ${this.#url} stopped answering (nothing in ${2 * beat} ms): reconnecting`));
-        this.#socket?.reconnect();
+        const again = this.#options.reconnection ?? true;
+        this.#problem(new SyncError('unavailable', `the relay at ${this.#url} stopped answering (nothing in ${2 * beat} ms)${again ? ': reconnecting' : ''}`));
+        if (again) this.#socket?.reconnect();
+        else this.#closeSocket();
       },
     );
     this.#options = { ...options, requestTimeout: timeout };
@@ -267,6 +269,7 @@ export class RealtimeClient {
       if (this.#socket === socket || !reconnection) this.#problem(this.#auth.dialError ?? unreachable(base, (e as { error?: { code?: string } }).error));
     });
     socket.addEventListener('message', (e: MessageEvent) => {
+      if (this.#socket !== socket) return; // a socket let go of (closed, or replaced)
       this.#heartbeat.heard();
       let message: unknown;
       try {

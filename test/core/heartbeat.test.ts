@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Heartbeat } from '../../src/core/heartbeat.js';
 import { RealtimeClient } from '../../src/index.js';
+import WebSocket, { WebSocketServer } from 'ws';
 import { connect, eventually, opened } from '../helpers/relay.js';
 
 describe('Heartbeat', () => {
@@ -47,6 +48,32 @@ describe('Heartbeat', () => {
 
   it('refuses a heartbeat that cannot work', () => {
     expect(() => new RealtimeClient({ url: 'http://127.0.0.1:1', autoConnect: false, heartbeatMs: 0 })).toThrow(/heartbeatMs must be a positive number/);
+  });
+});
+
+describe('heartbeat without reconnection', () => {
+  it('a relay that stops answering closes the client, and nothing dials again', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((r) => wss.once('listening', r));
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections += 1;
+      // Welcomes, then never answers anything (its TCP stays up: a frozen relay, seen from here).
+      ws.send(JSON.stringify({ type: 'welcome', instance: 'silent', protocol: 2, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null }));
+    });
+    const client = new RealtimeClient({ url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`, WebSocket, reconnection: false, heartbeatMs: 100 });
+    try {
+      await eventually(() => client.status === 'open', 2000, 'open');
+      await eventually(() => client.status === 'closed', 2000, 'closed by the heartbeat');
+      expect(client.connectionError).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/stopped answering \(nothing in 200 ms\)$/) });
+      await new Promise((r) => setTimeout(r, 400));
+      expect(client.status).toBe('closed');
+      expect(connections).toBe(1);
+    } finally {
+      await client.close();
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((r) => wss.close(r));
+    }
   });
 });
 

@@ -51,7 +51,13 @@ class DurableRedis {
     await exited;
   }
 
+  /** SIGSTOP / SIGCONT: a frozen Redis keeps its connections open and answers nothing. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(signal);
+  }
+
   async stop(): Promise<void> {
+    this.signal('SIGCONT');
     await this.kill();
     await fs.rm(this.dir, { recursive: true, force: true });
   }
@@ -247,6 +253,22 @@ describe('write outcomes when Redis is killed mid-stream (AOF appendfsync always
     expect(tally.ok + tally.unavailable + tally.timeout).toBe(40);
     expect(n).toBeGreaterThanOrEqual(tally.ok);
     expect(n - tally.ok).toBeLessThanOrEqual(tally.timeout);
+  }, 60_000);
+
+  it('answers `timeout` for a write sent to a frozen Redis, which applies it once thawed', async () => {
+    const redis = await DurableRedis.start(parts);
+    stops.push(() => redis.stop());
+    const store = await createRedisStore({ redis: redis.url, keyPrefix: freshPrefix(), unknownOutcomeLimitMs: 1000 });
+    const relay = await startRelay('redis', { store });
+    const client = await RawClient.open(relay.url);
+    stops.push(async () => client.close());
+    const id = 'frozen';
+    expect((await client.request({ type: 'create', service: 'outcomes', id, data: { n: 0 }, mutationId: 'frozen-create' })).type).toBe('result');
+    redis.signal('SIGSTOP'); // nothing fails: the connection stays up and nothing answers
+    const answer = await client.request(increment(id, 0));
+    expect(answer).toMatchObject({ type: 'error', error: { code: 'timeout', message: expect.stringMatching(/may have been applied/) } });
+    redis.signal('SIGCONT');
+    expect(await counter(client, id)).toBe(1); // it had reached Redis: "may have been applied" was right
   }, 60_000);
 
   it('never answers `unavailable` for a write Redis applied; every OK write is kept', async () => {
