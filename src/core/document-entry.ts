@@ -266,7 +266,7 @@ export class DocumentEntry {
    * writes waiting on it fail with the same error.
    */
   #revoked(error: SyncError): void {
-    this.#subId = undefined;
+    this.dispose(); // the relay dropped the subscription; drop the status listener with it
     this.#confirmed = undefined;
     this.#early.clear();
     this.#setFailure('error', error);
