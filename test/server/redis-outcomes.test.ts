@@ -191,14 +191,7 @@ describe('write outcomes when Redis is killed mid-stream (AOF appendfsync always
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     await killed;
-
-    let doc: SyncDocument | undefined;
-    await eventually(async () => {
-      const m = await client.request({ type: 'get', service: 'outcomes', id });
-      if (m.type === 'result') doc = m.result as SyncDocument;
-      return doc !== undefined;
-    }, 20_000, 'the document to be readable again');
-    tally.n = doc!.data.n as number;
+    tally.n = await counter(client, id);
     return tally;
   }
 
