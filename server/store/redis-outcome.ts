@@ -13,37 +13,23 @@
  * not back within {@link UNKNOWN_OUTCOME_LIMIT_MS}.
  */
 import { type Redis, ReplyError } from 'ioredis';
-import { type ChangeRecord, SyncError } from '../../src/protocol/index.js';
-import { type RawChange, toChangeRecord } from './redis-records.js';
+import { SyncError } from '../../src/protocol/index.js';
 
 /** How long a write whose outcome is unknown is retried before it is answered `timeout`. */
 export const UNKNOWN_OUTCOME_LIMIT_MS = 10_000;
 
 /**
  * Relay-made mutation ids start with this character, which client ids cannot contain (they match
- * `[A-Za-z0-9_-]`): they never collide with a client's, and the store can leave them out of what
- * clients see (events, catch-up), where a write without a mutation id shows none.
+ * `[A-Za-z0-9_-]`): they never collide with a client's, and the write script leaves them out of
+ * what clients see (the change log, the event; see lua/write-finish.lua), as for a write sent
+ * without a mutation id.
  */
-export const RELAY_MUTATION_ID_MARK = '~';
+const RELAY_MUTATION_ID_MARK = '~';
 
 /** Makes the mutation ids the relay gives writes sent without one, so that a retry is safe. */
 export function relayMutationIds(instance: string): () => string {
   let n = 0;
   return () => `${RELAY_MUTATION_ID_MARK}${instance}.${(n++).toString(36)}`;
-}
-
-/** The metadata line of an event without a relay-made mutation id (the writer sent none). */
-export function withoutRelayMutationId(metadataJson: string): string {
-  const at = metadataJson.indexOf(`,"mutationId":"${RELAY_MUTATION_ID_MARK}`);
-  if (at < 0) return metadataJson;
-  return metadataJson.slice(0, at) + metadataJson.slice(metadataJson.indexOf('"', at + 16) + 1);
-}
-
-/** A logged change as catch-up returns it: a relay-made mutation id is not the client's. */
-export function clientChangeRecord(c: RawChange): ChangeRecord {
-  const record = toChangeRecord(c);
-  if (record.mutationId?.startsWith(RELAY_MUTATION_ID_MARK)) delete record.mutationId;
-  return record;
 }
 
 /** Redis answers that mean "not now" (failover, loading, busy script, memory): the command did not run. */

@@ -22,7 +22,7 @@ import { documentFromText } from './document-text.js';
 import { notFound, usedByDelete } from './memory.js';
 import { documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
-import { TRANSIENT, UNKNOWN_OUTCOME_LIMIT_MS, WriteOutcomes, clientChangeRecord, relayMutationIds, withoutRelayMutationId } from './redis-outcome.js';
+import { TRANSIENT, UNKNOWN_OUTCOME_LIMIT_MS, WriteOutcomes, relayMutationIds } from './redis-outcome.js';
 import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
 import { storeEvent } from './store-event.js';
 import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
@@ -286,7 +286,7 @@ class RedisStore implements Store {
     }
     // Nothing is parsed here: the relay reads the metadata only if it has subscribers.
     const event = storeEvent({
-      metadataJson: withoutRelayMutationId(message.slice(a + 1, b)),
+      metadataJson: message.slice(a + 1, b),
       dataJson: message.slice(c + 1),
       diff: () => {
         const change = JSON.parse(message.slice(b + 1, c)) as Pick<RawChange, 'paths' | 'before' | 'after'>;
@@ -348,7 +348,7 @@ class RedisStore implements Store {
     const { rev: revision, deleted } = envelope;
     if (since >= revision) return { revision, deleted, changes: [] };
     const missed = log.filter((c) => c.revision > since).reverse();
-    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(clientChangeRecord) };
+    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
     return { revision, deleted, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
   }
 

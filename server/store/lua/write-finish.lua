@@ -7,8 +7,10 @@ end
 
 -- What the write changed, as the log line and the event's change line both carry it.
 local body = '"paths":[' .. table.concat(pathList, ',') .. '],"before":' .. joined(before) .. afterPart
+-- A relay-made id ('~...', given a write sent without one) only serves the relay's resends:
+-- the log and the event carry none, as for any write sent without an id.
 local midPart = ''
-if mid ~= '' then midPart = ',"mutationId":' .. cjson.encode(mid) end
+if mid ~= '' and string.sub(mid, 1, 1) ~= '~' then midPart = ',"mutationId":' .. cjson.encode(mid) end
 
 local change = '"revision":' .. revS .. ',"operation":"' .. op .. '","timestamp":' .. nowS .. midPart .. ',' .. body
 
