@@ -7,7 +7,7 @@
 import { type JsonWebKey as NodeJsonWebKey, type KeyObject, createPublicKey, createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type JWK, type JWTPayload, errors, jwtVerify } from 'jose';
-import { SyncError } from '../../src/protocol/index.js';
+import { SyncError, isSyncError } from '../../src/protocol/index.js';
 import { type Principal, checkGrants, checkPrincipal } from './principal.js';
 
 /** JWT settings: a shared `secret` (HS256) or a `publicKey` (RS256, ES256 or EdDSA, by its type). */
@@ -47,16 +47,6 @@ export interface TokenVerifier {
   (token: string | undefined, request: IncomingMessage): Promise<Principal>;
   /** Clock skew forgiven past a principal's `expiresAt`, in ms. */
   readonly graceMs: number;
-}
-
-/** A SyncError, also one made by another copy of syncdoc (the app's own dependency). */
-function asSyncError(err: unknown): SyncError | undefined {
-  if (err instanceof SyncError) return err;
-  const e = err as { name?: unknown; code?: unknown; message?: unknown } | null;
-  if (typeof e === 'object' && e !== null && e.name === 'SyncError' && typeof e.code === 'string' && typeof e.message === 'string') {
-    return new SyncError(e.code as SyncError['code'], e.message);
-  }
-  return undefined;
 }
 
 const unauthorized = (message: string) => new SyncError('unauthorized', message);
@@ -120,7 +110,8 @@ export function createVerifier(options: AuthOptions, log: (line: string) => void
       try {
         principal = await options.verify(token, request);
       } catch (err) {
-        const e = asSyncError(err);
+        // (isSyncError: also one made by another copy of syncdoc, the app's own dependency)
+        const e = isSyncError(err) ? err : undefined;
         if (e && (e.code === 'unauthorized' || e.code === 'forbidden')) throw unauthorized(e.message);
         if (e && (e.code === 'unavailable' || e.code === 'timeout')) throw new SyncError('unavailable', `the token could not be checked for now: ${e.message}`);
         log(`auth.verify refused a token: ${err instanceof Error ? err.message : String(err)}`);
