@@ -24,6 +24,7 @@ import {
   SyncError,
   invalid,
   parseClientMessage,
+  timerAt,
 } from '../src/protocol/index.js';
 import { authorizeSubscription } from './auth/access.js';
 import { ANYONE, type Caller, NOBODY, type Principal, callerOf } from './auth/principal.js';
@@ -54,8 +55,6 @@ export interface SessionContext {
 type RawSocket = { cork(): void; uncork(): void; write(data: Buffer): boolean };
 /** A socket whose unsent backlog passes this is cut; its client reconnects and catches up. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
-/** setTimeout's longest delay; a later expiry is re-armed when it fires. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** When to ask again after a cap (subscriptions, connections): a place may have freed by then. */
 const CAP_RETRY_MS = 5000;
 /** How long a peer has to answer the relay's close before its socket is cut. */
@@ -348,16 +347,11 @@ export class Session {
     if (principal.expiresAt === undefined) return;
     // The clock skew the verifier forgives on `exp` is forgiven here too.
     const closesAt = principal.expiresAt + this.ctx.verify!.graceMs;
-    const arm = () => {
-      const left = closesAt - Date.now();
-      if (left > 0) {
-        this.timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-        return;
-      }
+    const expire = () => {
       this.ctx.refusals.count('token_expired');
       this.refuse(null, new SyncError('unauthorized', 'the token has expired: reconnect with a fresh one'));
     };
-    arm();
+    timerAt(closesAt, expire, (timer) => (this.timer = timer));
   }
 
   /**

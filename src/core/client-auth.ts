@@ -3,7 +3,7 @@
  * refresh it on the open socket, and whether a close by the relay is a refusal (stop: calls
  * fail with `unauthorized` until `connect()`) or an expiry that a new token mends (reconnect).
  */
-import { type AuthInfo, CLOSE_CODES, SyncError } from '../protocol/index.js';
+import { type AuthInfo, CLOSE_CODES, SyncError, timerAt } from '../protocol/index.js';
 
 /** A token, or the function that fetches one (called before every connect and before `exp`). */
 export type TokenSource = string | (() => string | Promise<string>);
@@ -23,9 +23,6 @@ export interface AuthHooks {
   /** Reports a failure no call is waiting for (a refresh that failed: the connection stays up). */
   error(err: SyncError): void;
 }
-
-/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a token function that threw or rejected comes to. */
 const tokenFailed = (err: unknown) => new SyncError('unavailable', `the token function failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -141,13 +138,7 @@ export class ClientAuth {
     // cannot make refreshes run back to back.
     const due = Date.now() + Math.max(expiresIn - refreshMargin(expiresIn), expiresIn / 2);
     const generation = this.#generation;
-    const arm = () => {
-      const left = due - Date.now();
-      // A long-lived token waits in steps: one timer may not span more than MAX_TIMER_MS.
-      if (left > 0) this.#timer = setTimeout(left > MAX_TIMER_MS ? arm : () => void this.#refresh(generation), Math.min(left, MAX_TIMER_MS));
-      else void this.#refresh(generation);
-    };
-    arm();
+    timerAt(due, () => void this.#refresh(generation), (timer) => (this.#timer = timer));
   }
 
   async #refresh(generation: number): Promise<void> {

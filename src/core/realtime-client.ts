@@ -277,10 +277,10 @@ export class RealtimeClient {
       } catch {
         // reported below, with every other malformed frame
       }
-      const protocol = (message as { type?: unknown; protocol?: unknown } | null)?.type === 'welcome' ? (message as { protocol?: unknown }).protocol : PROTOCOL_VERSION;
-      if (protocol !== PROTOCOL_VERSION) {
+      const hello = message as { type?: unknown; protocol?: unknown } | null;
+      if (hello?.type === 'welcome' && hello.protocol !== PROTOCOL_VERSION) {
         // Another version of the relay: reconnecting would not help, so stop, and say why.
-        this.#refuse(new SyncError('unavailable', `the relay speaks protocol ${String(protocol)}, this client ${PROTOCOL_VERSION}: run matching versions of syncdoc on both ends`));
+        this.#refuse(new SyncError('unavailable', `the relay speaks protocol ${String(hello.protocol)}, this client ${PROTOCOL_VERSION}: run matching versions of syncdoc on both ends`));
       } else if (!isServerMessage(message)) {
         this.#emitter.emit('error', new SyncError('internal', 'dropped a malformed frame from the relay'));
       } else if (message.type === 'welcome') {

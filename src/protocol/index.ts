@@ -10,3 +10,4 @@ export * from './events.js';
 export * from './topics.js';
 export * from './messages.js';
 export * from './validate-message.js';
+export * from './timers.js';
