@@ -1,32 +1,22 @@
 /**
- * RealtimeClient: one connection to a relay, the Sync Client over it, and topic subscriptions
- * that survive reconnects. Framework-free; the React layer builds on it.
- *
- * The connection is partysocket's reconnecting socket as an explicit state machine (its states
- * map onto the small public {@link ConnectionStatus}), with the requests in flight over it.
- * Every connection starts with an `auth` frame carrying the token ({@link ClientAuth}); nothing
- * else is sent until the relay's welcome. A refused token stops the client: calls fail with
- * `unauthorized` until {@link RealtimeClient.connect}.
- * Each request gets a `rid`; it is sent when the connection is open and sent again after every
- * reconnect until answered. That is safe because reads are idempotent and every write carries a
- * mutation id the relay deduplicates. A request not answered in time fails: `unavailable` if
- * the relay was never reachable meanwhile, `timeout` otherwise.
- * Nothing is dialled, and no WebSocket class is needed, until the client connects: a client made
- * with `autoConnect: false` (as the React provider makes it) is safe to create while rendering
- * on the server.
+ * RealtimeClient: one connection to a relay ({@link Connection}: the socket, the token handshake
+ * and the heartbeat as a state machine), the requests in flight over it ({@link Requests}), the
+ * Sync Client, and topic subscriptions that survive reconnects. Framework-free; the React layer
+ * builds on it. A refused token stops the client: calls fail with `unauthorized` until
+ * {@link RealtimeClient.connect}. Nothing is dialled, and no WebSocket class is needed, until the
+ * client connects: a client made with `autoConnect: false` (as the React provider makes it) is
+ * safe to create while rendering on the server.
  */
-import ReconnectingWebSocket from 'partysocket/ws';
 import {
   type AuthInfo,
   type CatchUpResult,
   type ClientMessage,
-  type ErrorMessage,
   type EventFilter,
-  type RelayLimits,
   type ResultMessage,
   type ReturnMode,
+  type ServerMessage,
   type SyncEvent,
-  PROTOCOL_VERSION,
+  type WelcomeMessage,
   SyncError,
   assertDocId,
   assertFilter,
@@ -35,11 +25,10 @@ import {
   assertTopic,
   invalid,
 } from '../protocol/index.js';
-import { isResultOf, isServerMessage } from '../protocol/check-server-message.js';
 import { ClientAuth, type Identity, type TokenSource } from './client-auth.js';
-import { Heartbeat } from './heartbeat.js';
-import { type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
+import { Connection, type ConnectionStatus, type RequestOptions, type WebSocketClass, type WithoutRid, socketUrl } from './connection.js';
 import { Emitter, type Unsubscribe, callSafely } from './emitter.js';
+import { Requests } from './requests.js';
 import { type ClientSubscription, shapeFor, unionMode, wants, wireMode } from './subscriptions.js';
 import { SyncClient, attempt } from './sync-client.js';
 
@@ -95,36 +84,8 @@ export type RealtimeEventPayload<N extends RealtimeEventName, T = Record<string,
 
 type ClientEvents = Record<string, SyncEvent | ConnectionStatus | SyncError>;
 
-/** One request in flight. */
-type Pending = RequestOptions & {
-  frame: string;
-  type: string;
-  resolve: (result: ResultMessage['result']) => void;
-  reject: (err: SyncError) => void;
-  timer?: ReturnType<typeof setTimeout> | undefined;
-  /** The frame went out at least once. */
-  sent?: boolean;
-};
-
 /** What calls on a closed client fail with. */
 const closedError = () => new SyncError('unavailable', 'the client is closed');
-
-/** What the relay could not be reached is told with (the cause follows). */
-const cannotReach = (url: string) => `cannot reach the relay at ${url}`;
-
-/**
- * The error of a dial that failed: the URL, and the cause when the socket gives one. Node's `ws`
- * hands partysocket the socket's Error (with its `code`); browsers' WebSocket never says why.
- */
-function unreachable(url: string, cause?: { code?: string; message?: string }): SyncError {
-  const why =
-    cause?.code === 'ECONNREFUSED'
-      ? 'connection refused (ECONNREFUSED)'
-      : cause?.message === 'TIMEOUT' // partysocket's: no open within connectionTimeout (see #open)
-        ? 'no answer within 5 s'
-        : cause?.message || 'the WebSocket failed (browsers give no cause)';
-  return new SyncError('unavailable', `${cannotReach(url)}: ${why}`);
-}
 
 /** A connection to a syncdoc relay. */
 export class RealtimeClient {
@@ -133,61 +94,52 @@ export class RealtimeClient {
   readonly #emitter = new Emitter<ClientEvents>();
   readonly #subscriptions = new Map<string, ClientSubscription>();
   #nextSub = 1;
-  #closed = false;
   /** disconnect() was called: stay offline until connect(), whatever is called meanwhile. */
   #offline = false;
-  readonly #options: RealtimeClientOptions & { requestTimeout: number };
-  /** The relay's WebSocket URL. */
-  readonly #url: string;
-  #socket: ReconnectingWebSocket | undefined;
-  #state: ConnectionStatus = 'closed';
-  #everOpened = false;
-  /** The relay has welcomed this socket: frames may go out. */
-  #ready = false;
-  /** What the relay announced in its last welcome. */
-  #limits: RelayLimits | undefined;
-  #nextRid = 1;
-  readonly #pending = new Map<number, Pending>();
-  readonly #auth: ClientAuth;
-  /** The rid of this socket's `auth` frame, whose answer is the welcome or a refusal. */
-  #helloRid = 0;
-  readonly #heartbeat: Heartbeat;
-  /** Why the connection is down or not coming up (see {@link RealtimeClient.connectionError}). */
-  #connectionError: SyncError | undefined;
+  readonly #connection: Connection;
+  readonly #requests: Requests;
 
   constructor(options: RealtimeClientOptions) {
-    this.#url = socketUrl(options?.url);
+    const url = socketUrl(options?.url);
     const timeout = options.requestTimeout ?? 10_000;
     if (!(timeout > 0)) throw new TypeError('requestTimeout must be a positive number (ms)');
-    const beat = options.heartbeatMs ?? 20_000;
-    if (!(beat > 0)) throw new TypeError('heartbeatMs must be a positive number (ms)');
-    this.#heartbeat = new Heartbeat(
-      beat,
-      () => this.#socket?.send(JSON.stringify({ type: 'ping', rid: this.#nextRid++ })),
-      () => {
-        const again = this.#options.reconnection ?? true;
-        this.#problem(new SyncError('unavailable', `the relay at ${this.#url} stopped answering (nothing in ${2 * beat} ms)${again ? ': reconnecting' : ''}`));
-        if (again) this.#socket?.reconnect();
-        else this.#closeSocket();
-      },
-    );
-    this.#options = { ...options, requestTimeout: timeout };
-    this.#auth = new ClientAuth(options.token, {
-      refresh: (token) => this.#request({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
-      error: (err) => this.#emitter.emit('error', err),
+    const heartbeatMs = options.heartbeatMs ?? 20_000;
+    if (!(heartbeatMs > 0)) throw new TypeError('heartbeatMs must be a positive number (ms)');
+    const emit = this.#emitter.emit.bind(this.#emitter);
+    const auth = new ClientAuth(options.token, {
+      refresh: (token) => this.#requests.send({ type: 'auth', token }, { resend: false }) as Promise<AuthInfo | null>,
+      error: (err) => emit('error', err),
     });
+    this.#connection = new Connection(url, { WebSocket: options.WebSocket, reconnection: options.reconnection ?? true, heartbeatMs }, auth, {
+      message: (m) => this.#receive(m),
+      // Subscriptions first, so no event of a resent write is missed; then the requests not
+      // answered yet (subscribe frames are made afresh from the list, never resent); then
+      // 'open', so its listeners (catch-up) run after them.
+      welcomed: () => {
+        for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
+        this.#requests.resend();
+      },
+      status: (status) => {
+        if (status !== 'open') this.#requests.down();
+        emit('status', status);
+      },
+      error: (err) => emit('error', err),
+      // Every call waiting, offline writes included, fails with the refusal; new calls fail at once.
+      refused: (err) => this.#requests.failAll(err),
+    });
+    this.#requests = new Requests(this.#connection, timeout);
     this.sync = new SyncClient((m) => this.request(m));
-    if (options.autoConnect ?? true) this.#open();
+    if (options.autoConnect ?? true) this.#connection.dial();
   }
 
   /** `connecting`, `open`, `reconnecting` or `closed`. */
   get status(): ConnectionStatus {
-    return this.#state;
+    return this.#connection.status;
   }
 
   /** Who the relay took this client for (its token's user and expiry), once welcomed. */
   get identity(): Identity | undefined {
-    return this.#auth.identity;
+    return this.#connection.auth.identity;
   }
 
   /**
@@ -200,161 +152,27 @@ export class RealtimeClient {
    * welcomed.
    */
   get connectionError(): SyncError | undefined {
-    return this.#connectionError;
+    return this.#connection.error;
   }
 
   /** Opens the connection (when created with `autoConnect: false`, after `disconnect()`, or after a refused token). */
   connect(): void {
-    if (this.#closed) throw closedError();
+    const c = this.#connection;
+    if (c.state === 'closed') throw closedError();
     this.#offline = false;
-    if (this.#auth.refusal) {
-      this.#auth.reset();
-      this.#connectionError = undefined;
+    if (c.auth.refusal) {
+      c.auth.reset();
+      c.error = undefined;
     }
-    this.#open();
+    c.dial();
   }
 
-  #setState(next: ConnectionStatus): void {
-    if (next === this.#state) return;
-    this.#state = next;
-    if (next !== 'open') {
-      this.#heartbeat.stop();
-      this.#connectionLost();
-    } else this.#heartbeat.start();
-    this.#emitter.emit('status', next);
-  }
-
-  /** Sets why the connection is not coming up; each new problem is emitted once, not on every retry. */
-  #problem(err: SyncError): void {
-    if (err.message === this.#connectionError?.message) return;
-    this.#connectionError = err;
-    this.#emitter.emit('error', err);
-  }
-
-  /**
-   * Dials the relay (no-op when already open or dialing, or while the token is refused). Throws
-   * a TypeError without a WebSocket class: the first point where one is needed.
-   */
-  #open(): void {
-    if (this.#socket || this.#auth.refusal) return;
-    const base = this.#url;
-    const { reconnection = true, WebSocket = (globalThis as { WebSocket?: WebSocketClass }).WebSocket } = this.#options;
-    if (!WebSocket) throw new TypeError('RealtimeClient needs a WebSocket class: on Node 20, pass { WebSocket } from "ws"');
-    this.#setState(this.#everOpened ? 'reconnecting' : 'connecting');
-    const socket = new ReconnectingWebSocket(
-      // Before every dial: a token function is asked for the token the first frame will carry.
-      async () => (await this.#auth.prepare(), base),
-      [],
-      {
-        WebSocket,
-        maxRetries: reconnection ? Infinity : 0,
-        // Jitter: each client waits a different first delay, so a restarted relay is not stampeded.
-        minReconnectionDelay: 200 + Math.random() * 800,
-        reconnectionDelayGrowFactor: 1.5,
-        connectionTimeout: 5000,
-        // Left at partysocket's defaults: maxReconnectionDelay (10 s), and maxEnqueuedMessages,
-        // which never matters: frames go out only while the socket is open (#transmit).
-        shouldReconnectOnClose: (e: CloseEvent) => this.#auth.shouldReconnect(e.code, e.reason),
-      },
-    );
-    this.#socket = socket;
-    socket.addEventListener('open', () => {
-      if (this.#socket !== socket) return;
-      this.#helloRid = this.#nextRid++;
-      socket.send(this.#auth.helloFrame(this.#helloRid));
-    });
-    // A dial that failed: the token function's failure, or the socket's. (Its close came just
-    // before, which without reconnection already let go of the socket.)
-    socket.addEventListener('error', (e) => {
-      if (this.#socket === socket || !reconnection) this.#problem(this.#auth.dialError ?? unreachable(base, (e as { error?: { code?: string } }).error));
-    });
-    socket.addEventListener('message', (e: MessageEvent) => {
-      if (this.#socket !== socket) return; // a socket let go of (closed, or replaced)
-      this.#heartbeat.heard();
-      let message: unknown;
-      try {
-        message = JSON.parse(String(e.data));
-      } catch {
-        // reported below, with every other malformed frame
-      }
-      const hello = message as { type?: unknown; protocol?: unknown } | null;
-      if (hello?.type === 'welcome' && hello.protocol !== PROTOCOL_VERSION) {
-        // Another version of the relay: reconnecting would not help, so stop, and say why.
-        this.#refuse(new SyncError('unavailable', `the relay speaks protocol ${String(hello.protocol)}, this client ${PROTOCOL_VERSION}: run matching versions of syncdoc on both ends`));
-      } else if (!isServerMessage(message)) {
-        this.#emitter.emit('error', new SyncError('internal', 'dropped a malformed frame from the relay'));
-      } else if (message.type === 'welcome') {
-        this.#everOpened = true;
-        this.#limits = message.limits;
-        this.#ready = true;
-        this.#connectionError = undefined;
-        this.#auth.welcomed(message);
-        // Subscriptions first, so no event of a resent write is missed; then the requests not
-        // answered yet (subscribe frames are made afresh from the list, never resent); then
-        // 'open', so its listeners (catch-up) run after them.
-        for (const [sub, s] of this.#subscriptions) this.#sendSubscribe(sub, s);
-        for (const [rid, p] of this.#pending) if (p.resend !== false) this.#transmit(rid, p);
-        this.#setState('open');
-      } else if (message.type === 'event') {
-        this.#dispatch(message.event);
-      } else if (message.rid === this.#helloRid) {
-        // The answer to the first frame: a refusal (the close follows), or, from a relay
-        // without auth that welcomed us at once, a result with nothing new in it.
-        if (message.type === 'error') this.#helloRefused(SyncError.from(message.error));
-      } else if (message.type === 'result' || message.rid !== null) {
-        this.#settle(message);
-      } else {
-        const err = SyncError.from(message.error);
-        // A token that expired: the close that follows says whether a fresh one mends it.
-        if (message.sub === undefined && err.code === 'unauthorized') this.#auth.expired(err);
-        else if (message.sub !== undefined) this.#subscriptionEnded(message.sub, err);
-        else this.#emitter.emit('error', err);
-      }
-    });
-    socket.addEventListener('close', () => {
-      if (this.#socket !== socket) return;
-      this.#ready = false;
-      const refusal = this.#auth.refusal;
-      if (refusal) return this.#refuse(refusal);
-      const willRetry = reconnection && socket.shouldReconnect;
-      this.#setState(willRetry ? 'reconnecting' : 'closed');
-      if (!willRetry) this.#socket = undefined;
-    });
-  }
-
-  /** The relay refused this connection's first frame. */
-  #helloRefused(err: SyncError): void {
-    // A refused token stops the client when the socket closes (#refuse says so then). Anything
-    // else (too many connections for this user) is not the token's fault: keep trying.
-    if (err.code !== 'unauthorized') return this.#problem(err);
-    this.#connectionError = err;
-    this.#auth.refused(err);
-  }
-
-  /**
-   * Stops after a refusal: no reconnect loop with a token the relay will not take. Every call
-   * waiting, offline writes included, fails with the refusal, and new calls fail at once.
-   */
-  #refuse(err: SyncError): void {
-    this.#connectionError = err;
-    const socket = this.#socket;
-    this.#socket = undefined;
-    socket?.close();
-    for (const [rid, p] of this.#pending) {
-      this.#drop(rid, p);
-      p.reject(err);
-    }
-    this.#setState('closed');
-    this.#emitter.emit('error', err);
-  }
-
-  /** Closes the socket; it stays closed until {@link RealtimeClient.connect} or a call opens it. */
-  #closeSocket(): void {
-    const socket = this.#socket;
-    this.#socket = undefined;
-    this.#ready = false;
-    socket?.close(1000, 'client closed');
-    this.#setState('closed');
+  /** A frame from the relay that is not the handshake's. */
+  #receive(message: Exclude<ServerMessage, WelcomeMessage>): void {
+    if (message.type === 'event') this.#dispatch(message.event);
+    else if (message.type === 'result' || message.rid !== null) this.#requests.settle(message);
+    else if (message.sub !== undefined) this.#subscriptionEnded(message.sub, SyncError.from(message.error));
+    else this.#emitter.emit('error', SyncError.from(message.error));
   }
 
   /**
@@ -363,94 +181,12 @@ export class RealtimeClient {
    * offline waits for the connection however long that takes.
    */
   request(message: WithoutRid<ClientMessage>, options: RequestOptions = {}): Promise<ResultMessage['result']> {
-    if (this.#closed) return Promise.reject(closedError());
-    const refusal = this.#auth.refusal;
+    const c = this.#connection;
+    if (c.state === 'closed') return Promise.reject(closedError());
+    const refusal = c.auth.refusal;
     if (refusal) return Promise.reject(refusal);
-    if (!options.queueWhileOffline && !this.#offline) this.#open();
-    return this.#request(message, options);
-  }
-
-  /** Sends one request as it is; resolves with its result or rejects with a {@link SyncError}. */
-  #request(message: WithoutRid<ClientMessage>, options: RequestOptions): Promise<ResultMessage['result']> {
-    const rid = this.#nextRid++;
-    const frame = JSON.stringify({ ...message, rid });
-    return new Promise((resolve, reject) => {
-      const entry: Pending = { frame, type: message.type, ...options, resolve, reject };
-      this.#pending.set(rid, entry);
-      if (!entry.queueWhileOffline) this.#arm(rid, entry);
-      this.#transmit(rid, entry);
-    });
-  }
-
-  /** (Re)starts the answer timer of one request. */
-  #arm(rid: number, p: Pending): void {
-    clearTimeout(p.timer);
-    const ms = this.#options.requestTimeout;
-    p.timer = setTimeout(() => {
-      if (this.#pending.get(rid) !== p) return;
-      this.#pending.delete(rid);
-      // With the last connection error, told once (without repeating the URL).
-      const reach = cannotReach(this.#url);
-      const why = this.#connectionError?.message.replace(`${reach}: `, '');
-      p.reject(
-        p.sent && this.#state === 'open'
-          ? new SyncError('timeout', `the relay did not answer ${p.type} within ${ms} ms`)
-          : new SyncError('unavailable', `${reach} within ${ms} ms (${p.type})${why ? `: ${why}` : ''}`),
-      );
-    }, ms);
-  }
-
-  /** Takes a request out of those in flight and stops its timer. */
-  #drop(rid: number, p: Pending): void {
-    this.#pending.delete(rid);
-    clearTimeout(p.timer);
-  }
-
-  /**
-   * Sends when the relay has welcomed the socket. A frame over the relay's announced limit fails
-   * here with `too_large`: sent, it would only close the socket, and the resend after
-   * reconnecting would do it again.
-   */
-  #transmit(rid: number, p: Pending): void {
-    const max = this.#limits?.maxFrameBytes;
-    if (max !== undefined && p.frame.length * 3 > max && new TextEncoder().encode(p.frame).length > max) {
-      this.#drop(rid, p);
-      p.reject(new SyncError('too_large', `the request is over the relay's frame limit of ${max} bytes`));
-      return;
-    }
-    const socket = this.#socket;
-    const sent = this.#ready && socket?.readyState === 1;
-    if (sent) socket!.send(p.frame);
-    p.sent ||= sent;
-    if (sent && p.queueWhileOffline) this.#arm(rid, p);
-  }
-
-  /** Settles the request an answer is for; answers for unknown rids are ignored. */
-  #settle(message: ResultMessage | ErrorMessage): void {
-    const rid = message.rid!;
-    const p = this.#pending.get(rid);
-    if (!p) return;
-    this.#drop(rid, p);
-    if (message.type === 'error') return p.reject(SyncError.from(message.error));
-    if (isResultOf(p.type, message.result)) p.resolve(message.result);
-    else p.reject(new SyncError('internal', `the relay answered ${p.type} with a malformed result`));
-  }
-
-  /**
-   * The connection dropped: requests that are not resent end now (answered `null`: what they
-   * did is redone from the client's own state), and offline-queued requests stop their timers
-   * until they are resent.
-   */
-  #connectionLost(): void {
-    this.#auth.stop();
-    for (const [rid, p] of this.#pending) {
-      if (p.resend === false) {
-        this.#drop(rid, p);
-        p.resolve(null);
-      } else if (p.queueWhileOffline) {
-        clearTimeout(p.timer);
-      }
-    }
+    if (!options.queueWhileOffline && !this.#offline) c.dial();
+    return this.#requests.send(message, options);
   }
 
   /**
@@ -482,7 +218,8 @@ export class RealtimeClient {
     if (options.returnMode !== undefined && !['full', 'diff', 'both'].includes(options.returnMode)) {
       throw invalid('returnMode must be "full", "diff" or "both"');
     }
-    if (this.#closed) throw closedError();
+    const c = this.#connection;
+    if (c.state === 'closed') throw closedError();
     if (onEvent !== undefined && typeof onEvent !== 'function') throw invalid('subscribe: onEvent must be a function');
     if (onError !== undefined && typeof onError !== 'function') throw invalid('subscribe: onError must be a function');
     const sub = `sub_${this.#nextSub++}`;
@@ -490,19 +227,19 @@ export class RealtimeClient {
     // (T only names what the caller expects the events to carry: they reach it as they come)
     const copy: ClientSubscription = { topic, filter: filter && { ...filter }, returnMode, handler: onEvent as ClientSubscription['handler'], onError };
     this.#subscriptions.set(sub, copy);
-    if (!this.#offline) this.#open();
-    if (this.#state === 'open') this.#sendSubscribe(sub, copy);
+    if (!this.#offline) c.dial();
+    if (c.status === 'open') this.#sendSubscribe(sub, copy);
     return sub;
   }
 
   #sendSubscribe(sub: string, s: ClientSubscription): void {
     // (JSON leaves out an undefined filter)
-    this.#request({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
+    this.#requests.send({ type: 'subscribe', sub, topic: s.topic, filter: s.filter, returnMode: wireMode(s) }, { resend: false }).catch((err: SyncError) => {
       if (this.#subscriptions.get(sub) !== s) return;
       if (err.code === 'rate_limited' && err.retryAfterMs !== undefined) {
         // Too many frames at once (a reconnect resubscribing everything): ask again shortly.
         setTimeout(() => {
-          if (this.#subscriptions.get(sub) === s && this.#state === 'open') this.#sendSubscribe(sub, s);
+          if (this.#subscriptions.get(sub) === s && this.status === 'open') this.#sendSubscribe(sub, s);
         }, err.retryAfterMs);
       } else if (err.code === 'forbidden' || err.code === 'invalid' || err.code === 'rate_limited') {
         // Asking again after a reconnect would be refused again.
@@ -525,7 +262,7 @@ export class RealtimeClient {
   /** Ends a subscription; unknown ids are ignored. */
   unsubscribe(subId: string): void {
     if (!this.#subscriptions.delete(subId)) return;
-    if (this.#state === 'open') this.#request({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
+    if (this.status === 'open') this.#requests.send({ type: 'unsubscribe', sub: subId }, { resend: false }).catch(() => {});
   }
 
   /**
@@ -553,7 +290,7 @@ export class RealtimeClient {
 
   /** Drops the socket and reconnects at once; calls in flight are resent. */
   reconnect(): void {
-    this.#socket?.reconnect();
+    this.#connection.reconnect();
   }
 
   /**
@@ -562,19 +299,14 @@ export class RealtimeClient {
    */
   disconnect(): void {
     this.#offline = true;
-    this.#closeSocket();
+    this.#connection.stop();
   }
 
   /** Closes the connection for good; calls still waiting fail with `unavailable`. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#connection.state === 'closed') return;
     this.#subscriptions.clear();
-    this.#closeSocket();
-    // Calls still waiting fail.
-    for (const [rid, p] of this.#pending) {
-      this.#drop(rid, p);
-      p.reject(closedError());
-    }
+    this.#connection.stop(true);
+    this.#requests.failAll(closedError());
   }
 }
