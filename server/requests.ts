@@ -27,6 +27,7 @@ export async function runRequest(store: Store, caller: Caller, m: DocumentReques
       return store.create(m.service, m.id ?? createdId!, m.data, m.mutationId ? { mutationId: m.mutationId } : {});
     case 'get':
       return store.get(m.service, m.id);
+    // A write's message is its options: expectedRevision, mutationId and incarnation.
     case 'replace':
       return store.replace(m.service, m.id, m.data, m);
     case 'merge':
@@ -37,6 +38,6 @@ export async function runRequest(store: Store, caller: Caller, m: DocumentReques
       await store.delete(m.service, m.id, m);
       return null;
     case 'catchup':
-      return store.changesSince(m.service, m.id, m.since);
+      return store.changesSince(m.service, m.id, m.since, m.incarnation === undefined ? {} : { incarnation: m.incarnation });
   }
 }

@@ -19,6 +19,7 @@ export interface DocumentHead {
   revision: number;
   createdAt: number;
   updatedAt: number;
+  incarnation: string;
 }
 
 /**
@@ -40,7 +41,7 @@ export function documentFromText(head: DocumentHead, dataJson: string, text?: st
     doc,
     text ??
       `{"service":${JSON.stringify(head.service)},"id":${JSON.stringify(head.id)},"revision":${head.revision},` +
-        `"createdAt":${head.createdAt},"updatedAt":${head.updatedAt},"data":${dataJson}}`,
+        `"createdAt":${head.createdAt},"updatedAt":${head.updatedAt},"incarnation":${JSON.stringify(head.incarnation)},"data":${dataJson}}`,
   );
   return doc;
 }

@@ -14,11 +14,12 @@ import {
   applyMutations,
   assertSize,
   computeDiff,
+  generateIncarnation,
   mergePatch,
 } from '../../src/protocol/index.js';
 import { documentAt } from './replay.js';
 import { storeEvent } from './store-event.js';
-import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
+import { type CatchUpOptions, DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
 
 interface Entry {
   service: string;
@@ -27,6 +28,8 @@ interface Entry {
   data: JsonObject;
   createdAt: number;
   updatedAt: number;
+  /** Made at the create: a store restarted empty makes a new one when the id is created again. */
+  incarnation: string;
   deleted: boolean;
   /** Newest last, at least `changeLogSize` (when there were as many writes), at most a quarter more. */
   log: ChangeRecord[];
@@ -81,7 +84,18 @@ class MemoryStore implements Store {
     }
     this.checkSize(data);
     const now = Date.now();
-    const entry: Entry = { service, id, revision: 0, data: {}, createdAt: now, updatedAt: now, deleted: false, log: [], mutations: new Map() };
+    const entry: Entry = {
+      service,
+      id,
+      revision: 0,
+      data: {},
+      createdAt: now,
+      updatedAt: now,
+      incarnation: generateIncarnation(),
+      deleted: false,
+      log: [],
+      mutations: new Map(),
+    };
     this.docs.set(key, entry);
     return this.commit(service, id, entry, 'create', data, opts) as SyncDocument;
   }
@@ -102,14 +116,18 @@ class MemoryStore implements Store {
     await this.write(service, id, 'delete', opts, (data) => data);
   }
 
-  async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
+  async changesSince(service: string, id: string, since: number, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
     const entry = this.docs.get(`${service}\u0000${id}`);
     if (!entry) throw notFound(service, id);
-    const { revision, deleted } = entry;
-    const missed = entry.log.filter((c) => c.revision > since);
-    if (since >= revision) return { revision, deleted, changes: [] };
-    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed };
-    return { revision, deleted, snapshot: entry.data };
+    const { revision, deleted, incarnation } = entry;
+    // Another incarnation's revisions, or a revision this one never reached (the asker holds a
+    // document the store lost): no change applies to what the asker has, only the snapshot does.
+    if ((opts.incarnation === undefined || opts.incarnation === incarnation) && since <= revision) {
+      if (since === revision) return { revision, deleted, incarnation, changes: [] };
+      const missed = entry.log.filter((c) => c.revision > since);
+      if (missed[0]?.revision === since + 1) return { revision, deleted, incarnation, changes: missed };
+    }
+    return { revision, deleted, incarnation, snapshot: entry.data };
   }
 
   /** Runs one update of an existing document: replay, checks, then commit. */
@@ -126,6 +144,9 @@ class MemoryStore implements Store {
     if (replay === null && operation !== 'delete') throw usedByDelete(service, id, opts.mutationId);
     if (replay !== undefined) return (replay ?? undefined) as SyncDocument;
     const entry = this.live(service, id);
+    if (opts.incarnation !== undefined && opts.incarnation !== entry.incarnation) {
+      throw incarnationConflict(service, id, entry.incarnation, opts.incarnation, entry.revision);
+    }
     if (opts.expectedRevision !== undefined && opts.expectedRevision !== entry.revision) {
       throw conflict(service, id, opts.expectedRevision, entry.revision);
     }
@@ -158,7 +179,7 @@ class MemoryStore implements Store {
     if (entry.log.length > size + Math.floor(size / 4)) entry.log.splice(0, entry.log.length - size);
     const result = operation === 'delete' ? null : this.toDocument(service, id, entry);
     if (opts.mutationId) this.remember(entry, opts.mutationId, operation === 'delete' ? 0 : entry.revision);
-    const metadata: SyncEventMetadata = { operation, service, id, revision: entry.revision, timestamp: now };
+    const metadata: SyncEventMetadata = { operation, service, id, revision: entry.revision, timestamp: now, incarnation: entry.incarnation };
     if (opts.mutationId) metadata.mutationId = opts.mutationId;
     this.listener(storeEvent({ metadata, data: next, diff: diffOf }));
     return result;
@@ -197,7 +218,7 @@ class MemoryStore implements Store {
   }
 
   private toDocument(service: string, id: string, e: Entry): SyncDocument {
-    return { service, id, revision: e.revision, data: e.data, createdAt: e.createdAt, updatedAt: e.updatedAt };
+    return { service, id, revision: e.revision, data: e.data, createdAt: e.createdAt, updatedAt: e.updatedAt, incarnation: e.incarnation };
   }
 }
 
@@ -209,6 +230,18 @@ export function notFound(service: string, id: string): SyncError {
 /** A write whose mutation id was remembered from a delete: not a resend of that delete. */
 export function usedByDelete(service: string, id: string, mutationId: string | undefined): SyncError {
   return new SyncError('invalid', `mutationId ${mutationId ?? ''} was already used by a delete of ${service}/${id}`);
+}
+
+/**
+ * The 409 every driver answers for a write that insists on an incarnation the document is not
+ * (lua/write-begin.lua builds the same message).
+ */
+export function incarnationConflict(service: string, id: string, current: string, given: string, revision: number): SyncError {
+  return new SyncError(
+    'conflict',
+    `conflict: ${service}/${id} was created again since this write was made (incarnation ${current}, not ${given})`,
+    { revision },
+  );
 }
 
 /** The 409 every driver answers for a stale `expectedRevision`. */

@@ -7,7 +7,10 @@
 export interface DocumentKeys {
   /** The document's data: a RedisJSON value, the data object at its root. */
   data: string;
-  /** The head: a hash of `rev`, `deleted`, `createdAt`, `updatedAt`. */
+  /**
+   * The head: a hash of `rev`, `deleted`, `createdAt`, `updatedAt` and `inc` (the incarnation,
+   * set by the create; a head written before incarnations has none and reads as `c` + createdAt).
+   */
   head: string;
   /** The change log, a list of change records, newest first. */
   log: string;

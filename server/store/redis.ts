@@ -15,6 +15,7 @@ import {
   type SyncDocument,
   type SyncErrorCode,
   SyncError,
+  generateIncarnation,
   isPathAddressable,
   parsePath,
 } from '../../src/protocol/index.js';
@@ -25,7 +26,7 @@ import { documentKeys, eventChannel } from './redis-keys.js';
 import { TRANSIENT, UNKNOWN_OUTCOME_LIMIT_MS, WriteOutcomes, relayMutationIds } from './redis-outcome.js';
 import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
 import { storeEvent } from './store-event.js';
-import { DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
+import { type CatchUpOptions, DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
 
 /** How to reach Redis and where to keep keys. */
 export interface RedisStoreOptions extends Partial<StoreSettings> {
@@ -45,7 +46,7 @@ export interface RedisStoreOptions extends Partial<StoreSettings> {
 
 const lua = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'lua', `${name}.lua`), 'utf8');
 
-type ScriptReply = [1, string, string?, string?, string?] | [2, string] | [0, string, string, number];
+type ScriptReply = [1, string, string, string, string, string] | [2, string] | [0, string, string, number];
 /** The operation name and its own script arguments. */
 export type WriteArgs = [op: string, ...rest: string[]];
 
@@ -63,7 +64,8 @@ export interface ScriptSetup {
 
 /**
  * The {@link WRITE_SCRIPT_KEYS} KEYS and the ARGV of one call of a write script (lua/write-begin.lua), in the script's order (see its
- * header). `args` is the operation and its own arguments.
+ * header). `args` is the operation and its own arguments. `opts.incarnation` is, for a create,
+ * the new document's incarnation, and for the other writes the one the write insists on.
  */
 export function writeScriptArgs(setup: ScriptSetup, service: string, id: string, opts: WriteOptions, args: WriteArgs): string[] {
   const keys = documentKeys(setup.prefix, service, id);
@@ -83,6 +85,7 @@ export function writeScriptArgs(setup: ScriptSetup, service: string, id: string,
     String(setup.settings.changeLogSize),
     String(setup.settings.mutationIdTtlSeconds),
     String(setup.settings.maxDocumentBytes),
+    opts.incarnation ?? '',
     ...args.slice(1),
   ];
 }
@@ -312,11 +315,13 @@ class RedisStore implements Store {
   async get(service: string, id: string): Promise<SyncDocument> {
     const { envelope } = await this.read(service, id, false);
     if (envelope.deleted) throw notFound(service, id);
-    return documentFromText({ service, id, revision: envelope.rev, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt }, envelope.dataJson);
+    const { rev: revision, createdAt, updatedAt, incarnation } = envelope;
+    return documentFromText({ service, id, revision, createdAt, updatedAt, incarnation }, envelope.dataJson);
   }
 
   async create(service: string, id: string, data: JsonObject, opts: Pick<WriteOptions, 'mutationId'> = {}): Promise<SyncDocument> {
-    return (await this.write(service, id, opts, ['create', JSON.stringify(data)]))!;
+    // Made here, not in the script: Lua in Redis has no source of randomness worth the name.
+    return (await this.write(service, id, { mutationId: opts.mutationId, incarnation: generateIncarnation() }, ['create', JSON.stringify(data)]))!;
   }
 
   async replace(service: string, id: string, data: JsonObject, opts: WriteOptions = {}): Promise<SyncDocument> {
@@ -343,29 +348,17 @@ class RedisStore implements Store {
     await this.write(service, id, opts, ['delete']);
   }
 
-  async changesSince(service: string, id: string, since: number): Promise<CatchUpResult> {
-    const { envelope, log } = await this.readWithLog(service, id, since);
-    const { rev: revision, deleted } = envelope;
-    if (since >= revision) return { revision, deleted, changes: [] };
-    const missed = log.filter((c) => c.revision > since).reverse();
-    if (missed[0]?.revision === since + 1) return { revision, deleted, changes: missed.map(toChangeRecord) };
-    return { revision, deleted, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
-  }
-
-  /**
-   * The document and its logged changes after revision `since` (newest first), read in one
-   * MULTI so both are of the same instant. Log lines are parsed only down to `since`.
-   */
-  private async readWithLog(service: string, id: string, since: number): Promise<{ envelope: Envelope; log: RawChange[] }> {
+  async changesSince(service: string, id: string, since: number, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
     const { envelope, lines } = await this.read(service, id, true);
-    const log: RawChange[] = [];
-    for (const line of lines) {
-      // Lines start with {"revision":N (see write-finish.lua): skip parsing what is not needed.
-      const revision = Number(/^\{"revision":(\d+)/.exec(line)?.[1] ?? Number.NaN);
-      if (revision <= since) break;
-      log.push(JSON.parse(line) as RawChange);
+    const { rev: revision, deleted, incarnation } = envelope;
+    // Another incarnation's revisions, or a revision this one never reached (the asker holds a
+    // document the store lost): no change applies to what the asker has, only the snapshot does.
+    if ((opts.incarnation === undefined || opts.incarnation === incarnation) && since <= revision) {
+      if (since === revision) return { revision, deleted, incarnation, changes: [] };
+      const missed = parseLog(lines, since).reverse();
+      if (missed[0]?.revision === since + 1) return { revision, deleted, incarnation, changes: missed.map(toChangeRecord) };
     }
-    return { envelope, log };
+    return { revision, deleted, incarnation, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
   }
 
   /**
@@ -375,7 +368,7 @@ class RedisStore implements Store {
   private async read(service: string, id: string, withLog: boolean): Promise<{ envelope: Envelope; lines: string[] }> {
     const keys = documentKeys(this.prefix, service, id);
     const replies = await redisCall(async () => {
-      const multi = this.cmd.multi().hmget(keys.head, 'rev', 'deleted', 'createdAt', 'updatedAt').call('JSON.GET', keys.data);
+      const multi = this.cmd.multi().hmget(keys.head, 'rev', 'deleted', 'createdAt', 'updatedAt', 'inc').call('JSON.GET', keys.data);
       const r = (await (withLog ? multi.lrange(keys.log, 0, -1) : multi).exec()) ?? [];
       const failed = r.find(([err]) => err)?.[0];
       if (failed) throw failed; // mapped to a SyncError by redisCall
@@ -388,6 +381,8 @@ class RedisStore implements Store {
       deleted: head[1] === '1',
       createdAt: Number(head[2]),
       updatedAt: Number(head[3]),
+      // A head from before incarnations: named as write-begin.lua names it, from the stored text.
+      incarnation: head[4] ?? `c${head[2]}`,
       dataJson: data,
     };
     return { envelope, lines: lines ?? [] };
@@ -395,9 +390,10 @@ class RedisStore implements Store {
 
   /** The answer to a replayed write: the document at the revision it made (see replay.ts). */
   private async replayed(service: string, id: string, revision: number): Promise<SyncDocument> {
-    const { envelope, log } = await this.readWithLog(service, id, revision - 1);
-    const current: SyncDocument = { service, id, revision: envelope.rev, data: JSON.parse(envelope.dataJson) as JsonObject, createdAt: envelope.createdAt, updatedAt: envelope.updatedAt };
-    return documentAt(current, log.map(toChangeRecord), revision);
+    const { envelope, lines } = await this.read(service, id, true);
+    const { rev, createdAt, updatedAt, incarnation } = envelope;
+    const current: SyncDocument = { service, id, revision: rev, data: JSON.parse(envelope.dataJson) as JsonObject, createdAt, updatedAt, incarnation };
+    return documentAt(current, parseLog(lines, revision - 1).map(toChangeRecord), revision);
   }
 
   private async write(service: string, id: string, opts: WriteOptions, args: WriteArgs, merge = false): Promise<SyncDocument | undefined> {
@@ -419,12 +415,27 @@ class RedisStore implements Store {
       // The id was remembered from a delete: this is not a resend of that write.
       throw usedByDelete(service, id, opts.mutationId);
     }
-    const [, text, revision, createdAt, updatedAt] = reply;
+    const [, text, revision, createdAt, updatedAt, incarnation] = reply;
     if (text === 'null') return undefined;
-    // The data is the text's last member (write-finish.lua puts it there; service and id are plain names).
+    // The data is the text's last member (write-finish.lua puts it there; service, id and incarnation are plain names).
     const dataJson = text.slice(text.indexOf('"data":') + 7, -1);
-    return documentFromText({ service, id, revision: Number(revision), createdAt: Number(createdAt), updatedAt: Number(updatedAt) }, dataJson, text);
+    return documentFromText({ service, id, revision: Number(revision), createdAt: Number(createdAt), updatedAt: Number(updatedAt), incarnation }, dataJson, text);
   }
+}
+
+/**
+ * The logged changes after revision `since`, newest first, from the log's lines (newest first).
+ * Lines older than that are not parsed.
+ */
+function parseLog(lines: readonly string[], since: number): RawChange[] {
+  const log: RawChange[] = [];
+  for (const line of lines) {
+    // Lines start with {"revision":N (see write-finish.lua): skip parsing what is not needed.
+    const revision = Number(/^\{"revision":(\d+)/.exec(line)?.[1] ?? Number.NaN);
+    if (revision <= since) break;
+    log.push(JSON.parse(line) as RawChange);
+  }
+  return log;
 }
 
 interface Envelope {
@@ -432,6 +443,7 @@ interface Envelope {
   deleted: boolean;
   createdAt: number;
   updatedAt: number;
+  incarnation: string;
   /** The data as RedisJSON returned it, parsed only where needed. */
   dataJson: string;
 }

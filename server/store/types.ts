@@ -16,6 +16,18 @@ export interface WriteOptions {
   expectedRevision?: number;
   /** The writer's id for this write; a write with a remembered id returns its first result. */
   mutationId?: string;
+  /**
+   * Fail with `conflict` unless the document is this incarnation: a write made against a
+   * document the store has since lost must not land on the one created again in its place.
+   * Checked after a remembered mutation id is replayed, atomically with the write.
+   */
+  incarnation?: string;
+}
+
+/** Options of a catch-up. */
+export interface CatchUpOptions {
+  /** The incarnation the asker holds: when the document is another one, the answer is the snapshot. */
+  incarnation?: string;
 }
 
 export type { StoreEvent } from './store-event.js';
@@ -29,7 +41,10 @@ export interface Store {
   readonly durable: boolean;
   /** For shared stores: this relay's id on them (connection names, published messages). */
   readonly instance?: string;
-  /** Creates a document at revision 1; `conflict` if the id exists (soft-deleted included). */
+  /**
+   * Creates a document at revision 1, with a new incarnation; `conflict` if the id exists
+   * (soft-deleted included).
+   */
   create(service: string, id: string, data: JsonObject, opts?: Pick<WriteOptions, 'mutationId'>): Promise<SyncDocument>;
   /** Reads a document; `not_found` if missing or deleted. */
   get(service: string, id: string): Promise<SyncDocument>;
@@ -41,8 +56,11 @@ export interface Store {
   mutate(service: string, id: string, ops: readonly MutationOp[], opts?: WriteOptions): Promise<SyncDocument>;
   /** Soft delete: the revision is bumped and later reads and writes answer `not_found`. */
   delete(service: string, id: string, opts?: WriteOptions): Promise<void>;
-  /** The changes after revision `since`, or a snapshot when the log no longer has them. */
-  changesSince(service: string, id: string, since: number): Promise<CatchUpResult>;
+  /**
+   * The changes after revision `since`, or a snapshot when the log no longer has them, when
+   * `since` is past the current revision, or when `opts.incarnation` is not the document's.
+   */
+  changesSince(service: string, id: string, since: number, opts?: CatchUpOptions): Promise<CatchUpResult>;
   /**
    * Registers the one listener that receives every committed write, from this relay or (for
    * shared stores) any other, in revision order per document.

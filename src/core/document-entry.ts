@@ -411,7 +411,7 @@ export class DocumentEntry {
       // Nothing to change: done without a round trip, with the document as it is.
       const { revision, data } = this.#confirmed;
       this.#queue.shift();
-      p.resolve({ service: this.service, id: this.id, revision, data, createdAt: 0, updatedAt: 0 });
+      p.resolve({ service: this.service, id: this.id, revision, data, createdAt: 0, updatedAt: 0, incarnation: '' });
       this.#changed();
       this.#pump();
       return;

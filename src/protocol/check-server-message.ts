@@ -21,6 +21,7 @@ const isEvent = (e: unknown, md?: Obj) =>
   str(md.service) &&
   str(md.id) &&
   count(md.revision) &&
+  str(md.incarnation) &&
   obj(e.payload) &&
   (e.payload.data === undefined || obj(e.payload.data)) &&
   (e.payload.diff === undefined || isDiff(e.payload.diff));
@@ -44,9 +45,11 @@ export function isServerMessage(m: unknown): m is ServerMessage {
 
 /** Whether `r` has the shape of the answer to a request of `type`. */
 export function isResultOf(type: string, r: unknown): boolean {
-  if (/^(create|get|replace|merge|mutate)$/.test(type)) return obj(r) && str(r.service) && str(r.id) && count(r.revision) && obj(r.data);
+  if (/^(create|get|replace|merge|mutate)$/.test(type)) {
+    return obj(r) && str(r.service) && str(r.id) && count(r.revision) && str(r.incarnation) && obj(r.data);
+  }
   if (type == 'catchup') {
-    return obj(r) && count(r.revision) && (Array.isArray(r.changes) ? r.changes.every((c) => obj(c) && count(c.revision) && isDiff(c.diff)) : obj(r.snapshot));
+    return obj(r) && count(r.revision) && str(r.incarnation) && (Array.isArray(r.changes) ? r.changes.every((c) => obj(c) && count(c.revision) && isDiff(c.diff)) : obj(r.snapshot));
   }
   if (type == 'auth') return obj(r) && isAuthInfo(r);
   return r === null;

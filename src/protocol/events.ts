@@ -15,6 +15,13 @@ export interface SyncDocument<T = Record<string, unknown>> {
   createdAt: number;
   /** When the document was last written (ms since the epoch, the store's clock). */
   updatedAt: number;
+  /**
+   * Which creation of `service/id` this is: a random id made at every create. A document the
+   * relay lost (a store restarted or flushed) and someone created again starts at revision 1
+   * again, so revisions alone cannot tell it from the old one; its incarnation differs. A
+   * document written before incarnations existed reads as `c` + its `createdAt`.
+   */
+  incarnation: string;
 }
 
 /** The write that produced an event. */
@@ -32,6 +39,8 @@ export interface SyncEventMetadata {
   revision: number;
   /** When the write happened (ms since the epoch, the store's clock). */
   timestamp: number;
+  /** The incarnation of the written document (see {@link SyncDocument.incarnation}). */
+  incarnation: string;
   /** The id the writer gave the write, so it can recognize its own echo. */
   mutationId?: string;
 }
@@ -70,11 +79,35 @@ export interface ChangeRecord {
 
 /**
  * The answer to "what did I miss since revision r": the missed changes in order when the store
- * still has them, else the current snapshot.
+ * still has them, else the current snapshot. A snapshot also answers when the asker's document
+ * is another incarnation, or is ahead of the stored one (`since` past its revision): its changes
+ * would not apply to what the asker holds.
  */
-export type CatchUpResult =
-  | { revision: number; deleted: boolean; changes: ChangeRecord[] }
-  | { revision: number; deleted: boolean; snapshot: Record<string, unknown> };
+export type CatchUpResult = CatchUpChanges | CatchUpSnapshot;
+
+/** A catch-up answered with the missed changes. */
+export interface CatchUpChanges {
+  /** The document's current revision. */
+  revision: number;
+  /** Whether the document is (soft-)deleted. */
+  deleted: boolean;
+  /** The document's incarnation: the one the changes belong to. */
+  incarnation: string;
+  /** Every change after `since`, oldest first (none when `since` is the current revision). */
+  changes: ChangeRecord[];
+}
+
+/** A catch-up answered with the whole current data. */
+export interface CatchUpSnapshot {
+  /** The document's current revision. */
+  revision: number;
+  /** Whether the document is (soft-)deleted; its last data is the snapshot then. */
+  deleted: boolean;
+  /** The document's incarnation. */
+  incarnation: string;
+  /** The document's data at `revision`. */
+  snapshot: Record<string, unknown>;
+}
 
 /** The topic a write publishes to. */
 export function topicFor(service: string, operation: SyncOperation): string {

@@ -22,6 +22,12 @@ interface Write extends DocRef {
   mutationId?: string;
   /** Fail with `conflict` unless the document is at this revision. */
   expectedRevision?: number;
+  /**
+   * Fail with `conflict` unless the document is this incarnation (see
+   * {@link SyncDocument.incarnation}): a write made against a document the relay has since lost
+   * must not land on the one created again in its place.
+   */
+  incarnation?: string;
 }
 
 /** Create a document; `id` omitted means the relay generates one. */
@@ -72,7 +78,13 @@ export interface UnsubscribeRequest extends Req {
 /** "What did I miss since revision `since`?" */
 export interface CatchUpRequest extends DocRef {
   type: 'catchup';
+  /** The revision the asker holds. */
   since: number;
+  /**
+   * The incarnation the asker holds: when the document is another one, the answer is the
+   * snapshot, never the changes of another incarnation.
+   */
+  incarnation?: string;
 }
 /**
  * Presents a token: the first frame on every connection (the token never goes in the URL), and
@@ -124,7 +136,7 @@ export interface WelcomeMessage extends AuthInfo {
   type: 'welcome';
   /** The relay instance that holds this connection. */
   instance: string;
-  /** Protocol version, bumped on incompatible change (2: the token in the first frame). */
+  /** Protocol version, bumped on incompatible change (see {@link PROTOCOL_VERSION}). */
   protocol: typeof PROTOCOL_VERSION;
   /** The relay's limits, so clients refuse what would be refused (or cut) anyway. */
   limits: RelayLimits;
@@ -169,8 +181,12 @@ export interface EventMessage {
 /** Every message the relay may send. */
 export type ServerMessage = WelcomeMessage | ResultMessage | ErrorMessage | EventMessage;
 
-/** The protocol version this build speaks. */
-export const PROTOCOL_VERSION = 2;
+/**
+ * The protocol version this build speaks, bumped on incompatible change. 2: the token in the
+ * first frame. 3: incarnations (`incarnation` on documents, event metadata and catch-up
+ * answers; writes and catch-up may name the one they were made against).
+ */
+export const PROTOCOL_VERSION = 3;
 
 /**
  * WebSocket close codes the relay uses beyond the standard ones: the token was missing,

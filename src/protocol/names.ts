@@ -53,6 +53,30 @@ export function generateMutationId(): string {
   return randomId('m_', 14);
 }
 
+/**
+ * A new incarnation id: 12 random characters (60 bits), made at every create. A document that
+ * the store lost and someone created again gets a new one, so clients holding the old document
+ * can tell the two apart although both start at revision 1. (Documents written before
+ * incarnations existed read as `c` + their createdAt, 14 characters: never one of these.)
+ */
+export function generateIncarnation(): string {
+  return randomId('', 12);
+}
+
+const INCARNATION_RE = /^[A-Za-z0-9_-]+$/;
+const MAX_INCARNATION_CHARS = 64;
+
+/** Throws `invalid` unless `incarnation` is a string of 1 to 64 characters of `A-Za-z0-9_-`. */
+export function assertIncarnation(incarnation: unknown): asserts incarnation is string {
+  if (typeof incarnation !== 'string' || incarnation.length > MAX_INCARNATION_CHARS || !INCARNATION_RE.test(incarnation)) {
+    const got =
+      typeof incarnation !== 'string'
+        ? incarnation === null ? 'null' : Array.isArray(incarnation) ? 'an array' : typeof incarnation
+        : incarnation.length > MAX_INCARNATION_CHARS ? `${incarnation.length} characters` : JSON.stringify(incarnation);
+    throw invalid(`incarnation must be 1 to ${MAX_INCARNATION_CHARS} characters of A-Za-z0-9_-, got ${got}`);
+  }
+}
+
 /** Throws `invalid` unless `value` is a revision (a non-negative integer); `name` is the field it came in. */
 export function assertRevision(value: unknown, name: string): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) throw invalid(`${name} must be a non-negative integer`);

@@ -7,7 +7,7 @@ import { SyncError, invalid } from './errors.js';
 import { type DocumentLimits, assertDocumentData, describe, isPlainObject } from './json.js';
 import type { ClientMessage } from './messages.js';
 import { checkMutationOp } from './mutations.js';
-import { assertDocId, assertMutationId, assertRevision, assertService } from './names.js';
+import { assertDocId, assertIncarnation, assertMutationId, assertRevision, assertService } from './names.js';
 import { assertFilter, assertTopic } from './topics.js';
 
 /** A frame that could not be accepted, with the `rid` to answer to (or `null`). */
@@ -57,13 +57,18 @@ export function parseClientMessage(text: string, limits: DocumentLimits): Client
 }
 
 function checkFields(m: Record<string, unknown>, rid: number, limits: DocumentLimits): ClientMessage {
+  const incarnation = () => {
+    assertIncarnation(m.incarnation);
+    return m.incarnation;
+  };
   const writeExtras = () => {
-    const out: { mutationId?: string; expectedRevision?: number } = {};
+    const out: { mutationId?: string; expectedRevision?: number; incarnation?: string } = {};
     if (m.mutationId !== undefined) {
       assertMutationId(m.mutationId);
       out.mutationId = m.mutationId;
     }
     if (m.expectedRevision !== undefined) out.expectedRevision = revision(m.expectedRevision, 'expectedRevision');
+    if (m.incarnation !== undefined) out.incarnation = incarnation();
     return out;
   };
   const docRef = () => {
@@ -119,8 +124,11 @@ function checkFields(m: Record<string, unknown>, rid: number, limits: DocumentLi
     case 'unsubscribe':
       if (typeof m.sub !== 'string' || !SUB_RE.test(m.sub)) throw invalid(`sub must match ${SUB_RE.source}`);
       return { type: 'unsubscribe', rid, sub: m.sub };
-    case 'catchup':
-      return { type: 'catchup', ...docRef(), since: revision(m.since, 'since') };
+    case 'catchup': {
+      const msg: ClientMessage = { type: 'catchup', ...docRef(), since: revision(m.since, 'since') };
+      if (m.incarnation !== undefined) msg.incarnation = incarnation();
+      return msg;
+    }
     case 'auth': {
       if (m.token === undefined || m.token === null) return { type: 'auth', rid };
       if (typeof m.token !== 'string' || m.token.length === 0 || m.token.length > MAX_TOKEN_CHARS) {

@@ -59,7 +59,7 @@ describe('heartbeat without reconnection', () => {
     wss.on('connection', (ws) => {
       connections += 1;
       // Welcomes, then never answers anything (its TCP stays up: a frozen relay, seen from here).
-      ws.send(JSON.stringify({ type: 'welcome', instance: 'silent', protocol: 2, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null }));
+      ws.send(JSON.stringify({ type: 'welcome', instance: 'silent', protocol: 3, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null }));
     });
     const client = new RealtimeClient({ url: `http://127.0.0.1:${(wss.address() as { port: number }).port}`, WebSocket, reconnection: false, heartbeatMs: 100 });
     try {

@@ -9,10 +9,10 @@ import { RealtimeClient, type SyncError, type SyncEvent } from '../../src/index.
 import { isResultOf, isServerMessage } from '../../src/protocol/check-server-message.js';
 import { eventually } from '../helpers/relay.js';
 
-const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 2, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null });
+const WELCOME = JSON.stringify({ type: 'welcome', instance: 'fake', protocol: 3, limits: { maxDocumentBytes: 262144, maxDepth: 32, maxFrameBytes: 1048576 }, user: null, expiresAt: null, expiresIn: null });
 const goodEvent = (revision: number) => ({
   type: 'event',
-  event: { topic: 'sync.s.updated', source: 'sync', metadata: { operation: 'merge', service: 's', id: 'd', revision, timestamp: 1 }, payload: { data: { n: revision } } },
+  event: { topic: 'sync.s.updated', source: 'sync', metadata: { operation: 'merge', service: 's', id: 'd', revision, timestamp: 1, incarnation: 'i1' }, payload: { data: { n: revision } } },
 });
 
 let cleanup: Array<() => unknown> = [];
@@ -70,7 +70,7 @@ describe('malformed frames from the relay', () => {
     const client = new RealtimeClient({ url: relay.url, WebSocket, reconnection: false });
     cleanup.push(() => client.close());
     await expect(client.sync.get('s', 'd')).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('malformed result') });
-    reply = { service: 's', id: 'd', revision: 4, data: { ok: true } };
+    reply = { service: 's', id: 'd', revision: 4, data: { ok: true }, incarnation: 'i1' };
     await expect(client.sync.get('s', 'd')).resolves.toMatchObject({ revision: 4, data: { ok: true } });
   });
 });
@@ -82,10 +82,12 @@ describe('isServerMessage / isResultOf', () => {
     expect(isServerMessage({ type: 'event', event: { ...goodEvent(1).event, payload: { diff: { added: {}, removed: {}, changed: {} } } } })).toBe(true);
     expect(isServerMessage({ type: 'error', rid: null, error: { status: 400, code: 'invalid', message: 'm' } })).toBe(true);
     expect(isServerMessage({ type: 'result', rid: 2, result: null })).toBe(true);
-    expect(isResultOf('merge', { service: 's', id: 'd', revision: 2, data: {} })).toBe(true);
+    expect(isResultOf('merge', { service: 's', id: 'd', revision: 2, data: {}, incarnation: 'i1' })).toBe(true);
+    expect(isResultOf('merge', { service: 's', id: 'd', revision: 2, data: {} })).toBe(false); // no incarnation
     expect(isResultOf('delete', null)).toBe(true);
-    expect(isResultOf('catchup', { revision: 3, deleted: false, changes: [{ revision: 3, diff: { added: {}, removed: {}, changed: {} } }] })).toBe(true);
-    expect(isResultOf('catchup', { revision: 3, deleted: false, snapshot: {} })).toBe(true);
+    expect(isResultOf('catchup', { revision: 3, deleted: false, incarnation: 'i1', changes: [{ revision: 3, diff: { added: {}, removed: {}, changed: {} } }] })).toBe(true);
+    expect(isResultOf('catchup', { revision: 3, deleted: false, incarnation: 'i1', snapshot: {} })).toBe(true);
+    expect(isResultOf('catchup', { revision: 3, deleted: false, snapshot: {} })).toBe(false); // no incarnation
   });
 
   it('refuse the wrong shapes', () => {
@@ -113,7 +115,7 @@ describe('isServerMessage / isResultOf', () => {
     const errors: SyncError[] = [];
     client.on('error', (e) => errors.push(e));
     await eventually(() => client.status === 'closed', 3000, 'the client to stop');
-    expect(client.connectionError).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/relay speaks protocol 1, this client 2/) });
+    expect(client.connectionError).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/relay speaks protocol 1, this client 3/) });
     await new Promise((r) => setTimeout(r, 1500));
     expect(connections).toBe(1); // no reconnect loop
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertDocId, assertMutationId, generateDocId, generateMutationId } from '../../src/protocol/index.js';
+import { SyncError, assertDocId, assertIncarnation, assertMutationId, generateDocId, generateIncarnation, generateMutationId } from '../../src/protocol/index.js';
 
 /** Counts of each character at each position of `ids` (all of one length). */
 function spread(ids: string[], from: number): Array<Map<string, number>> {
@@ -24,6 +24,16 @@ describe('generated ids', () => {
     for (const id of ids) expect(id).toMatch(/^doc_[0-9a-v]{20}$/);
     expect(new Set(ids).size).toBe(N);
     expect(() => assertDocId(ids[0])).not.toThrow();
+  });
+
+  it('incarnations: 12 characters of 0-9a-v, all distinct, each valid, never one of a document older than them', () => {
+    const ids = Array.from({ length: N }, generateIncarnation);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-v]{12}$/);
+    expect(new Set(ids).size).toBe(N);
+    for (const id of [ids[0], 'c1733300000000', 'A-z_9', 'x'.repeat(64)]) expect(() => assertIncarnation(id)).not.toThrow();
+    for (const bad of ['', 'a.b', 'a/b', ' a', 'x'.repeat(65), 1, null, undefined, {}, ['a']]) {
+      expect(() => assertIncarnation(bad), JSON.stringify(bad)).toThrow(SyncError);
+    }
   });
 
   it('every position uses all 32 characters about equally (no byte reused, no bias)', () => {

@@ -93,6 +93,24 @@ describe('parseClientMessage accepts every message type', () => {
     expect(parse({ type: 'catchup', rid: 1, ...doc, since: 0 })).toEqual({ type: 'catchup', rid: 1, ...doc, since: 0 });
     expect(parse({ type: 'ping', rid: 9007199254740991 })).toEqual({ type: 'ping', rid: 9007199254740991 });
   });
+
+  it('an incarnation on replace, merge, mutate, delete and catchup', () => {
+    const incarnation = 'k3v9q0a1b2c4';
+    const ops = [{ op: 'set', path: 'a', value: 1 }];
+    for (const frame of [
+      { type: 'replace', rid: 1, ...doc, data: {}, incarnation },
+      { type: 'merge', rid: 1, ...doc, data: {}, incarnation, expectedRevision: 2 },
+      { type: 'mutate', rid: 1, ...doc, ops, incarnation },
+      { type: 'delete', rid: 1, ...doc, incarnation },
+      { type: 'catchup', rid: 1, ...doc, since: 3, incarnation },
+    ]) {
+      expect(parse(frame), frame.type).toEqual(frame);
+    }
+    // Older documents' incarnations ('c' + createdAt) and the longest allowed.
+    for (const ok of ['c1733300000000', 'A-z_0', 'x'.repeat(64)]) expect(parse({ type: 'delete', rid: 1, ...doc, incarnation: ok })).toMatchObject({ incarnation: ok });
+    // Absent stays absent.
+    expect(parse({ type: 'catchup', rid: 1, ...doc, since: 0 })).not.toHaveProperty('incarnation');
+  });
 });
 
 describe('parseClientMessage refuses bad frames with FrameError', () => {
@@ -145,10 +163,24 @@ describe('parseClientMessage refuses bad frames with FrameError', () => {
       { type: 'catchup', ...doc },
       { type: 'catchup', ...doc, since: -1 },
     ];
+    for (const incarnation of ['', 'a/b', 'has space', 'é', 'x'.repeat(65), 7, null, true, ['a'], { a: 1 }]) {
+      bad.push({ type: 'merge', ...doc, data: {}, incarnation }, { type: 'delete', ...doc, incarnation }, { type: 'catchup', ...doc, since: 0, incarnation });
+    }
     bad.forEach((frame, i) => {
       const rid = 100 + i;
       expect(refused({ ...frame, rid }).rid, JSON.stringify(frame).slice(0, 120)).toBe(rid);
     });
+  });
+
+  it('refuses a bad incarnation with a message that says what one must be', () => {
+    expect(refused({ type: 'replace', rid: 1, ...doc, data: {}, incarnation: 'a/b' }).message).toBe(
+      'incarnation must be 1 to 64 characters of A-Za-z0-9_-, got "a/b"',
+    );
+    expect(refused({ type: 'mutate', rid: 1, ...doc, ops: [{ op: 'remove', path: 'a' }], incarnation: 'x'.repeat(65) }).message).toBe(
+      'incarnation must be 1 to 64 characters of A-Za-z0-9_-, got 65 characters',
+    );
+    expect(refused({ type: 'catchup', rid: 1, ...doc, since: 0, incarnation: null }).message).toBe('incarnation must be 1 to 64 characters of A-Za-z0-9_-, got null');
+    expect(refused({ type: 'delete', rid: 1, ...doc, incarnation: 12 }).message).toBe('incarnation must be 1 to 64 characters of A-Za-z0-9_-, got number');
   });
 
   it('refuses __proto__ in data (an own key, as JSON.parse makes it) with the rid', () => {

@@ -30,7 +30,7 @@ describe.each(STORES)('Events contract (%s store)', (kind) => {
   it('each write publishes one event on sync.<service>.created|updated|deleted with its metadata', async () => {
     const s = svc();
     const events = await collect(connect(relay), { topic: `sync.${s}.*` });
-    const { id } = await writer.sync.create(s, { a: 1 });
+    const { id, incarnation } = await writer.sync.create(s, { a: 1 });
     await writer.sync.replace(s, id, { a: 2 });
     await writer.sync.merge(s, id, { b: 1 });
     await writer.sync.mutate(s, id, { a: increment() });
@@ -43,9 +43,10 @@ describe.each(STORES)('Events contract (%s store)', (kind) => {
       [`sync.${s}.updated`, 'mutate', 4],
       [`sync.${s}.deleted`, 'delete', 5],
     ]);
+    expect(incarnation).toMatch(/^[0-9a-v]{12}$/);
     for (const e of events) {
       expect(e.source).toBe('sync');
-      expect(e.metadata).toMatchObject({ service: s, id });
+      expect(e.metadata).toMatchObject({ service: s, id, incarnation });
       expect(typeof e.metadata.timestamp).toBe('number');
       expect(typeof e.metadata.mutationId).toBe('string');
     }
@@ -213,13 +214,14 @@ describe.each(STORES)('Events contract (%s store)', (kind) => {
     expect(recent).toMatchObject({ revision: 6, deleted: false });
     if (!('changes' in recent)) throw new Error('expected changes');
     expect(recent.changes.map((ch) => ch.revision)).toEqual([5, 6]);
-    const latest = (await c.sync.get(s, id)).data;
+    const { data: latest, incarnation } = await c.sync.get(s, id);
+    expect(recent.incarnation).toBe(incarnation);
     // The document at revision 4, plus the missed diffs, is the document at revision 6.
     let rebuilt: Record<string, unknown> = { n: 3, k1: 1, k2: 2, k3: 3 };
     for (const ch of recent.changes) rebuilt = applyDiff(rebuilt, ch.diff);
     expect(rebuilt).toEqual(latest);
     const old = await c.catchUp(s, id, 1);
-    expect(old).toEqual({ revision: 6, deleted: false, snapshot: latest });
-    expect(await c.catchUp(s, id, 6)).toEqual({ revision: 6, deleted: false, changes: [] });
+    expect(old).toEqual({ revision: 6, deleted: false, incarnation, snapshot: latest });
+    expect(await c.catchUp(s, id, 6)).toEqual({ revision: 6, deleted: false, incarnation, changes: [] });
   });
 });

@@ -210,6 +210,9 @@ const FRAMES: MalformedFrame[] = [
     code: 'invalid',
     message: /expectedRevision/,
   },
+  { name: 'incarnation with a slash', frame: (rid) => json({ rid, type: 'merge', service: 'notes', id: 'n1', data: {}, incarnation: 'a/b' }), hasRid: true, code: 'invalid', message: /incarnation/ },
+  { name: 'incarnation of 65 characters', frame: (rid) => json({ rid, type: 'delete', service: 'notes', id: 'n1', incarnation: 'i'.repeat(65) }), hasRid: true, code: 'invalid', message: /incarnation/ },
+  { name: 'incarnation as a number', frame: (rid) => json({ rid, type: 'catchup', service: 'notes', id: 'n1', since: 0, incarnation: 7 }), hasRid: true, code: 'invalid', message: /incarnation/ },
   { name: 'mutationId with a space', frame: (rid) => json({ rid, type: 'create', service: 'notes', data: {}, mutationId: 'm 1' }), hasRid: true, code: 'invalid', message: /mutationId/ },
   { name: 'mutate with empty ops', frame: (rid) => json({ rid, type: 'mutate', service: 'notes', id: 'n1', ops: [] }), hasRid: true, code: 'invalid', message: /ops/ },
   { name: 'mutate with ops as a record', frame: (rid) => json({ rid, type: 'mutate', service: 'notes', id: 'n1', ops: { count: 1 } }), hasRid: true, code: 'invalid', message: /ops/ },
@@ -337,7 +340,7 @@ describe.each(STORES)('relay survives malformed frames (%s)', (kind) => {
     relay = await startRelay(kind, { log: (line) => logLines.push(line) });
     socket = await RawSocket.open(relay);
     const welcome = await socket.next(REPLY_TIMEOUT_MS, 'the welcome frame');
-    expect(welcome).toMatchObject({ type: 'welcome', protocol: 2 });
+    expect(welcome).toMatchObject({ type: 'welcome', protocol: 3 });
   });
   afterAll(() => socket?.close());
 

@@ -42,14 +42,30 @@ interface SeenEvent {
 /** One store plus the events it emitted, by document id. */
 class Observed {
   readonly events = new Map<string, SeenEvent[]>();
+  /** The incarnation of each document, as first seen (in an answer or an event). */
+  private readonly incarnations = new Map<string, string>();
   private waiters: Array<() => void> = [];
 
   constructor(readonly store: Store) {
     store.onEvent((e) => this.record(e));
   }
 
+  /**
+   * Asserts that `incarnation` is the one of `id` everywhere on this store. Each store makes its
+   * own (random) incarnations, so they are not compared across stores; ids are never created
+   * twice here (a deleted id stays taken), so every answer and event of one id has one.
+   */
+  sameIncarnation(id: string, incarnation: unknown, what: string): void {
+    expect(incarnation, `${what}: incarnation`).toMatch(/^[0-9a-v]{12}$/);
+    const known = this.incarnations.get(id);
+    if (known === undefined) this.incarnations.set(id, incarnation as string);
+    else expect(incarnation, `${what}: the same incarnation as before`).toBe(known);
+  }
+
   private record(e: StoreEvent): void {
     const m = e.metadata;
+    this.sameIncarnation(m.id, m.incarnation, `event ${m.operation} r${m.revision}`);
+    expect((JSON.parse(e.metadataJson()) as { incarnation: unknown }).incarnation).toBe(m.incarnation);
     // Compared through their JSON texts too: what the relay splices into frames.
     const seen: SeenEvent = { operation: m.operation, service: m.service, id: m.id, revision: m.revision, data: JSON.parse(e.dataJson()), diff: JSON.parse(e.diffJson()) };
     expect(wire(e.data())).toEqual(seen.data);
@@ -85,12 +101,16 @@ type Outcome =
   | { ok: true; value: unknown }
   | { ok: false; code: string; status?: number; revision?: number };
 
-/** A write's or a read's result, without the clock-dependent fields (createdAt, updatedAt, timestamp). */
-async function outcome(run: () => Promise<unknown>): Promise<Outcome> {
+/**
+ * A write's or a read's result, without the clock-dependent fields (createdAt, updatedAt,
+ * timestamp) and the incarnation, which each store makes at random: checked with `on` instead.
+ */
+async function outcome(run: () => Promise<unknown>, on?: Observed): Promise<Outcome> {
   try {
     const v = await run();
     if (v !== null && typeof v === 'object' && 'data' in v && 'revision' in v) {
-      const d = v as { service: string; id: string; revision: number; data: JsonObject };
+      const d = v as { service: string; id: string; revision: number; data: JsonObject; incarnation: string };
+      on?.sameIncarnation(d.id, d.incarnation, `answer r${d.revision}`);
       return { ok: true, value: { service: d.service, id: d.id, revision: d.revision, data: wire(d.data) } };
     }
     // null and undefined are told apart by the explicit test "a write that replays a delete's
@@ -134,11 +154,11 @@ afterAll(async () => {
  * the same events so far. Returns the (shared) outcome.
  */
 async function step(id: string, what: string, run: (s: Store) => Promise<unknown>): Promise<Outcome> {
-  const m = await outcome(() => run(memory.store));
-  const r = await outcome(() => run(redis.store));
+  const m = await outcome(() => run(memory.store), memory);
+  const r = await outcome(() => run(redis.store), redis);
   expect(r, `${what}: outcome`).toEqual(m);
-  const mGet = await outcome(() => memory.store.get(SERVICE, id));
-  const rGet = await outcome(() => redis.store.get(SERVICE, id));
+  const mGet = await outcome(() => memory.store.get(SERVICE, id), memory);
+  const rGet = await outcome(() => redis.store.get(SERVICE, id), redis);
   expect(rGet, `${what}: get afterwards`).toEqual(mGet);
   const expected = memory.eventsOf(id);
   await redis.waitFor(id, expected.length);
@@ -151,8 +171,14 @@ async function sameCatchUp(id: string): Promise<void> {
   const head = await outcome(() => memory.store.changesSince(SERVICE, id, 0));
   const revision = head.ok ? (head.value as { revision: number }).revision : 0;
   for (let since = 0; since <= revision + 1; since++) {
-    const m = await outcome(async () => catchUpView(await memory.store.changesSince(SERVICE, id, since)));
-    const r = await outcome(async () => catchUpView(await redis.store.changesSince(SERVICE, id, since)));
+    const view = (s: Observed) =>
+      outcome(async () => {
+        const answer = await s.store.changesSince(SERVICE, id, since);
+        s.sameIncarnation(id, answer.incarnation, `changesSince(${since})`);
+        return catchUpView(answer);
+      });
+    const m = await view(memory);
+    const r = await view(redis);
     expect(r, `changesSince(${since})`).toEqual(m);
   }
 }

@@ -10,6 +10,7 @@ const meta = (id: string, operation: SyncEventMetadata['operation'] = 'merge'): 
   id,
   revision: 2,
   timestamp: 1,
+  incarnation: 'k3v9q0a1b2c4',
 });
 
 describe('SubscriptionIndex', () => {

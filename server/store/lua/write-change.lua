@@ -134,29 +134,29 @@ end
 -- covering paths below.
 local function apply()
   if op == 'create' then
-    redis.call('JSON.SET', KEYS[1], '$', ARGV[11])
-    redis.call('HSET', KEYS[4], 'rev', 1, 'deleted', 0, 'createdAt', nowS, 'updatedAt', nowS)
+    redis.call('JSON.SET', KEYS[1], '$', ARGV[12])
+    redis.call('HSET', KEYS[4], 'rev', 1, 'deleted', 0, 'createdAt', nowS, 'updatedAt', nowS, 'inc', inc)
     createdAt = nowS
     paths[1], jpaths[1] = ROOT, '$'
     before = {'[]'}
   elseif op == 'replace' then
     paths[1], jpaths[1] = ROOT, '$'
     before = readAll()
-    redis.call('JSON.SET', KEYS[1], '$', ARGV[11])
+    redis.call('JSON.SET', KEYS[1], '$', ARGV[12])
   elseif op == 'merge' then
-    local n = tonumber(ARGV[12])
+    local n = tonumber(ARGV[13])
     if n < 0 then -- a key that cannot be named in a JSONPath: cover the whole document
       paths[1], jpaths[1] = ROOT, '$'
     end
     for i = 1, n do
-      paths[i], jpaths[i] = pkey(ARGV[12 + i]), '$' .. jkey(ARGV[12 + i])
+      paths[i], jpaths[i] = pkey(ARGV[13 + i]), '$' .. jkey(ARGV[13 + i])
     end
     before = readAll()
-    redis.call('JSON.MERGE', KEYS[1], '$', ARGV[11])
+    redis.call('JSON.MERGE', KEYS[1], '$', ARGV[12])
   elseif op == 'mutate' then
     -- Parse the ops.
-    local ops, a = {}, 12
-    for i = 1, tonumber(ARGV[11]) do
+    local ops, a = {}, 13
+    for i = 1, tonumber(ARGV[12]) do
       local o = { name = ARGV[a], segs = {} }
       local nseg = tonumber(ARGV[a + 1])
       for s = 1, nseg do o.segs[s] = ARGV[a + 1 + s] end
@@ -265,7 +265,7 @@ end
 -- create, replace and delete cover the whole data, which is in hand; only mutate reads them.
 local afterPart
 if op == 'merge' then
-  afterPart = ',"after":null,"patch":' .. ARGV[11]
+  afterPart = ',"after":null,"patch":' .. ARGV[12]
 elseif op == 'mutate' then
   afterPart = ',"after":' .. joined(readAll())
 else

@@ -25,7 +25,9 @@ end
 -- as subscribers receive it, the change (for the diff), and the data. Relays read the small
 -- metadata line to route, and splice the data text into frames without parsing it.
 local ident = '"service":' .. cjson.encode(service) .. ',"id":' .. cjson.encode(id)
-local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS .. midPart .. '}'
+-- An incarnation is a plain name (the relay's random one, or 'c' and digits): no escaping needed.
+local incPart = ',"incarnation":"' .. inc .. '"'
+local meta = '{"operation":"' .. op .. '",' .. ident .. ',"revision":' .. revS .. ',"timestamp":' .. nowS .. incPart .. midPart .. '}'
 redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n{' .. body .. '}\n' .. dataJson)
 
 -- The answer frame's document, as text the relay splices into its reply; `data` comes last
@@ -33,11 +35,11 @@ redis.call('PUBLISH', ARGV[7], ARGV[6] .. '\n' .. meta .. '\n{' .. body .. '}\n'
 local result = 'null'
 if op ~= 'delete' then
   result = '{' .. ident .. ',"revision":' .. revS .. ',"createdAt":' .. createdAt ..
-    ',"updatedAt":' .. nowS .. ',"data":' .. dataJson .. '}'
+    ',"updatedAt":' .. nowS .. incPart .. ',"data":' .. dataJson .. '}'
 end
 if mid ~= '' then
   local memo = 'deleted'
   if op ~= 'delete' then memo = revS end
   redis.call('SET', KEYS[3], memo, 'EX', tonumber(ARGV[9]))
 end
-return {1, result, revS, createdAt, nowS}
+return {1, result, revS, createdAt, nowS, inc}
