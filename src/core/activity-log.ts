@@ -14,12 +14,12 @@ export interface Activity {
   /**
    * What happened: `event` (an event applied), `ack` (a local write answered), `retry` (an
    * `update` re-run after a conflict, or a write sent again after `rate_limited`), `rollback` (a
-   * local write refused and undone; without `write`: the whole document dropped because the
-   * relay ended its subscription), `catch-up`
-   * (missed changes or a snapshot fetched, a catch-up that failed, or an event whose diff did
-   * not apply).
+   * local write refused and undone), `catch-up` (missed changes or a snapshot fetched, a
+   * catch-up that failed, or an event whose diff did not apply), `dropped` (what the cache held
+   * is not what the relay has: the document was lost, created again, or is no longer readable;
+   * the writes made on it roll back after this line).
    */
-  kind: 'event' | 'ack' | 'retry' | 'rollback' | 'catch-up';
+  kind: 'event' | 'ack' | 'retry' | 'rollback' | 'catch-up' | 'dropped';
   /**
    * The revision: the event's, the one an `ack` reached, the one a conflict named (`retry`), the
    * snapshot's (`catch-up`), or the event's whose diff did not apply (`catch-up` with `error`).
@@ -35,7 +35,7 @@ export interface Activity {
   changes?: number;
   /** `catch-up`: the revision the changes came after. */
   since?: number;
-  /** What went wrong: the error code of a `rollback`, the message of a failed `catch-up`. */
+  /** What went wrong: the error code of a `rollback`, the message of a failed `catch-up` or of `dropped`. */
   error?: string;
 }
 

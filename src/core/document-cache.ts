@@ -7,6 +7,8 @@ import { assertDocId, assertDocumentData, assertService, DEFAULT_LIMITS, type Js
 import { type DocumentActions, documentActions } from './document-actions.js';
 import { DocumentEntry } from './document-entry.js';
 import type { DocumentTransport } from './document-transport.js';
+import { pendingMutation } from './pending-mutation.js';
+import type { Storage } from './storage.js';
 
 /** Options of a {@link DocumentCache}. */
 export interface DocumentCacheOptions {
@@ -14,6 +16,14 @@ export interface DocumentCacheOptions {
   gcTime?: number;
   /** Conflict retries of `update` (default 3). */
   updateRetries?: number;
+  /**
+   * Where the last confirmed state of each document and the pending writes survive a reload
+   * (`indexedDbStorage(name)` from `syncdoc/storage`, or your own {@link Storage}). After a
+   * reload documents show from it at once (`unconfirmed: true` until the relay answers) and the
+   * writes it kept are sent once. A storage that fails (quota, private mode) is left for memory,
+   * with one warning.
+   */
+  storage?: Storage;
 }
 
 const key = (service: string, id: string) => `${service}\u0000${id}`;
@@ -31,11 +41,14 @@ export class DocumentCache {
   readonly #transport: DocumentTransport;
   readonly #gcTime: number;
   readonly #retries: number;
+  readonly #storage: Storage | undefined;
+  #restored = false;
 
   constructor(transport: DocumentTransport, options: DocumentCacheOptions = {}) {
     this.#transport = transport;
     this.#gcTime = options.gcTime ?? 1000;
     this.#retries = options.updateRetries ?? 3;
+    this.#storage = options.storage && degrading(options.storage);
     // Entries subscribe to their own events and follow the connection themselves (see
     // DocumentEntry.activate): the cache only shares them and releases idle ones.
   }
@@ -56,12 +69,30 @@ export class DocumentCache {
       found.timer = undefined;
       if (create !== undefined) found.entry.createWith(create as JsonObject);
     } else {
-      const entry = new DocumentEntry(service, id, this.#transport, create as JsonObject | undefined, () => this.#idle(k, slot));
+      const entry = new DocumentEntry(service, id, { transport: this.#transport, create: create as JsonObject | undefined, onIdle: () => this.#idle(k, slot), storage: this.#storage });
       const slot: Slot = { entry, actions: documentActions(entry, this.#retries) };
       this.#entries.set(k, (found = slot));
       this.#idle(k, slot); // dropped unless a reader subscribes within gcTime
     }
     return found as { entry: DocumentEntry; actions: DocumentActions<T> };
+  }
+
+  /**
+   * Sends the writes an earlier page left in storage (once: later calls do nothing).
+   * `RealtimeProvider` calls it when it mounts; without React, call it once the page runs.
+   */
+  restore(): void {
+    if (this.#restored || !this.#storage) return;
+    this.#restored = true;
+    void this.#storage.claimWrites().then((writes) => {
+      for (const w of writes) {
+        const { entry } = this.document(w.service, w.id);
+        entry.ensureActive();
+        // Nobody awaits it: its outcome shows in the document, the devtools panel and onError.
+        const settle = { resolve: () => {}, reject: () => {} };
+        entry.enqueue(pendingMutation(entry, w.kind, { ...w }, settle), true);
+      }
+    }, () => {});
   }
 
   /** Number of cached documents (for tests and devtools). */
@@ -80,6 +111,28 @@ export class DocumentCache {
     // Only housekeeping: it must not keep a process alive (a server render leaves one behind).
     (slot.timer as { unref?: () => void }).unref?.();
   }
+}
+
+/**
+ * A storage that, once one call fails, warns once and is left alone: the app goes on in memory
+ * (what was kept stays for the next page that can read it).
+ */
+function degrading(storage: Storage): Storage {
+  let broken = false;
+  const wrapped = {} as Record<string, unknown>;
+  for (const name of ['loadDocument', 'saveDocument', 'removeDocument', 'saveWrite', 'removeWrite', 'claimWrites'] as const) {
+    wrapped[name] = async (...args: unknown[]) => {
+      if (broken) return name === 'claimWrites' ? [] : undefined;
+      try {
+        return await (storage[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+      } catch (err) {
+        if (!broken) console.warn(`syncdoc: the storage failed, so documents and pending writes are kept in memory only from now on: ${String(err)}`);
+        broken = true;
+        return name === 'claimWrites' ? [] : undefined;
+      }
+    };
+  }
+  return wrapped as unknown as Storage;
 }
 
 const caches = new WeakMap<DocumentTransport, DocumentCache>();

@@ -1,26 +1,25 @@
 /**
- * One document in the client cache: the confirmed server state (revision + frozen data), the
- * queue of local writes on top of it, and the snapshot readers see. Incoming diffs are applied
- * in revision order with Immer; a gap triggers catch-up. Local writes go out one at a time, so
- * each `update` is built against the latest confirmed state; a failed write is dropped from the
- * queue (rolled back) while the others stay, re-applied on the new confirmed state.
+ * One document in the client cache: its state ({@link EntryState}, changed only through
+ * {@link reduce}), its local writes ({@link WriteQueue}) and the snapshot readers see. Incoming
+ * changes are applied in revision order; a gap triggers catch-up. Each creation of a document is
+ * an incarnation: when the relay shows another one (the document was lost and created again) or
+ * has none (lost), what the entry held is dropped and the writes made on it fail, saying so.
  */
 import {
   type CatchUpResult,
-  type ChangeRecord,
   type JsonObject,
   type SyncDocument,
   type SyncEvent,
-  type SyncError,
-  applyDiff,
+  SyncError,
   asSyncError,
 } from '../protocol/index.js';
 import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
-import type { MutationKind, PendingMutation } from './pending-mutation.js';
+import { type Change, type EntryAction, type EntryState, type Snapshot, INITIAL, reduce } from './document-state.js';
 import { callSafely } from './emitter.js';
-import type { RequestOptions } from './connection.js';
-import { replaceEqualDeep } from './structural-sharing.js';
+import type { MutationKind, PendingMutation } from './pending-mutation.js';
+import type { Storage, StoredWrite } from './storage.js';
+import { WriteQueue } from './write-queue.js';
 
 /** Where a document stands, as hooks show it. */
 export type DocumentStatus = 'loading' | 'ready' | 'not-found' | 'deleted' | 'error';
@@ -48,14 +47,13 @@ interface SnapshotOf<S extends DocumentStatus, T, R, E = SyncError | undefined> 
   revision: R;
   /** Local writes not yet acknowledged. */
   pending: number;
+  /**
+   * The data was shown from storage (after a reload) and the relay has not confirmed it yet:
+   * it may be behind. Cleared by the relay's first answer.
+   */
+  unconfirmed: boolean;
   /** The error behind `status: 'error'` (or `not-found`: the relay's `not_found`). */
   error: E;
-}
-
-interface Confirmed {
-  revision: number;
-  data: JsonObject;
-  deleted: boolean;
 }
 
 /** A write that failed (rolled back, or refused before it could be sent), for `onError`. */
@@ -66,58 +64,90 @@ export interface WriteFailure {
   write: MutationKind;
 }
 
-/** What a write did (an event's metadata, or a catch-up's change record)... */
-type ChangeMeta = Pick<ChangeRecord, 'revision' | 'operation' | 'mutationId'>;
-/** ...and what it changed (an event's payload, or the change record again). */
-type ChangeBody = { diff?: ChangeRecord['diff']; data?: Record<string, unknown> };
-
 /** What an entry asks the relay about its document. */
-type DocumentQuery = { type: 'get' } | { type: 'create'; data: JsonObject } | { type: 'catchup'; since: number };
+type DocumentQuery = { type: 'get' } | { type: 'create'; data: JsonObject } | { type: 'catchup'; since: number; incarnation?: string | undefined };
+
+/** How an entry is made (by its cache). */
+export interface EntryOptions {
+  /** None for a refused entry, which never loads. */
+  transport?: DocumentTransport | undefined;
+  /** Data to create the document with when it does not exist. */
+  create?: JsonObject | undefined;
+  /** Called when the entry may be dropped. */
+  onIdle: (entry: DocumentEntry) => void;
+  /** Refused (a bad service or id, for the hooks): in error from the start; writes reject. */
+  refused?: SyncError | undefined;
+  /** Where the confirmed state and pending writes survive a reload. */
+  storage?: Storage | undefined;
+}
+
+/** How often at most a document's confirmed state is saved, in ms. */
+const SAVE_EVERY = 250;
 
 /** One cached document. */
 export class DocumentEntry {
-  #confirmed: Confirmed | undefined;
-  #status: DocumentStatus = 'loading';
-  #error: SyncError | undefined;
-  readonly #queue: PendingMutation[] = [];
-  #inflight: PendingMutation | undefined;
+  #state: EntryState = INITIAL;
+  readonly #writes: WriteQueue;
   /** Events that arrived ahead of the confirmed revision, by revision. */
   readonly #early = new Map<number, SyncEvent>();
   #catchingUp = false;
   #catchUpAgain = false;
   #subId: string | undefined;
   readonly #listeners = new Set<() => void>();
-  #snapshot: DocumentSnapshot;
-  /** Settles {@link DocumentEntry.loaded} (once: later calls do nothing). */
+  #snapshot!: DocumentSnapshot;
+  /** Settles {@link DocumentEntry.loaded}; a new one each time the entry (re)starts loading. */
   #settleLoad!: () => void;
-  /** A new one each time the entry (re)starts loading: from the start, or to create a missing document. */
   #loaded!: Promise<void>;
   /** Whether a load (get, create, get again) is running. */
   #loading = false;
   /** What happened to this document lately (for the devtools panel). */
   readonly activity = new ActivityLog();
   readonly #writeErrors = new Set<(failure: WriteFailure) => void>();
-
-  /** None for a refused entry, which never loads. */
   readonly #transport: DocumentTransport | undefined;
   /** Data to create the document with when it does not exist (from any reader: the first kept). */
   #create: JsonObject | undefined;
   readonly #onIdle: (entry: DocumentEntry) => void;
+  readonly #storage: Storage | undefined;
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopStatus: (() => void) | undefined;
+  #wasOffline = false;
 
   constructor(
     readonly service: string,
     readonly id: string,
-    transport: DocumentTransport | undefined,
-    create: JsonObject | undefined,
-    onIdle: (entry: DocumentEntry) => void,
-    refused?: SyncError,
+    options: EntryOptions,
   ) {
-    this.#transport = transport;
-    this.#create = create;
-    this.#onIdle = onIdle;
+    this.#transport = options.transport;
+    this.#create = options.create;
+    this.#onIdle = options.onIdle;
+    this.#storage = options.storage;
+    this.#writes = new WriteQueue({
+      service,
+      id,
+      base: () => this.#state.confirmed,
+      send: (request) => this.#transport!.request(request, { queueWhileOffline: true }),
+      acked: (p, doc) => {
+        this.#forget(p);
+        if (doc) this.#dispatch({ type: 'snapshot', snapshot: { ...doc, deleted: false } });
+        // A delete answers no document; it is deleted now, even if its event comes later.
+        else if (p.kind === 'delete') this.#deleted();
+        this.activity.add('ack', { write: p.kind, mutationId: p.mutationId, revision: doc?.revision });
+      },
+      reach: (revision) => this.#reach(revision),
+      note: (p, what, err) => {
+        this.activity.add(what, { write: p.kind, mutationId: p.mutationId, revision: what === 'retry' ? err.revision : undefined, error: err.code });
+        if (what === 'rollback') this.#failed(p, err);
+      },
+      failed: (_p, err) => {
+        const c = this.#state.confirmed;
+        // The relay knows a newer revision than we do (its event was lost), or another
+        // incarnation, or none: find out what it has.
+        if (c && ((err.code === 'conflict' && (err.revision ?? 0) !== c.revision) || (err.code === 'not_found' && !c.deleted))) this.#catchUp();
+      },
+      changed: () => this.#changed(),
+    });
     this.#startLoading();
-    // Refused (a bad service or id, for the hooks): in error from the start; writes reject.
-    if (refused) this.#setFailure('error', refused);
+    if (options.refused) this.#fail('error', options.refused);
     this.#snapshot = this.#compute();
   }
 
@@ -134,6 +164,19 @@ export class DocumentEntry {
     };
   };
 
+  /** Changes the state, and tells readers when what they see changed. */
+  #dispatch(action: EntryAction): void {
+    const prev = this.#state;
+    const next = reduce(prev, action);
+    if (next === prev) return;
+    this.#state = next;
+    const c = next.confirmed;
+    if (c && !prev.confirmed) this.#settleLoad();
+    if (c && !next.unconfirmed) this.#save();
+    this.#writes.pump();
+    this.#changed();
+  }
+
   /**
    * Starts loading and syncing if not yet done. Subscribing does it; Suspense calls it too,
    * since a suspended component has not subscribed yet.
@@ -142,13 +185,7 @@ export class DocumentEntry {
     if (!this.#transport) return;
     if (this.#subId === undefined) this.#activate();
     // Missing, and a reader brought data to create it with (see createWith): create it now.
-    else if (this.#status === 'not-found' && !this.#confirmed && this.#create && !this.#loading) {
-      this.#status = 'loading';
-      this.#error = undefined;
-      this.#startLoading();
-      this.#changed();
-      void this.#load(this.#create);
-    }
+    else if (this.#state.status === 'not-found' && !this.#state.confirmed && this.#create && !this.#loading) this.#reload(this.#create);
   }
 
   /**
@@ -163,8 +200,8 @@ export class DocumentEntry {
 
   /** Whether the entry may be dropped: nobody reads it, nothing is pending, it is not loading. */
   get idle(): boolean {
-    const loading = this.#subId !== undefined && this.#status === 'loading' && !this.#confirmed;
-    return this.#listeners.size === 0 && this.#queue.length === 0 && this.#inflight === undefined && !loading;
+    const loading = this.#subId !== undefined && !this.#state.confirmed && this.#state.status === 'loading';
+    return this.#listeners.size === 0 && !this.#writes.busy && !loading;
   }
 
   /** Resolves once the first load has settled (for Suspense). */
@@ -180,37 +217,55 @@ export class DocumentEntry {
     this.#stopStatus = undefined;
   }
 
-  #stopStatus: (() => void) | undefined;
-  #wasOffline = false;
-
   /**
-   * Subscribes with its own handler (events reach this entry whatever the cache's map holds)
-   * and follows the connection, to catch up (or load again) after a reconnect.
+   * Subscribes with its own handler (events reach this entry whatever the cache's map holds),
+   * follows the connection to catch up (or load again) after a reconnect, shows what storage
+   * kept while the relay answers, and loads.
    */
   #activate(): void {
-    this.#subId = this.#transport!.subscribe(
+    const t = this.#transport!;
+    this.#subId = t.subscribe(
       { topic: `sync.${this.service}.*`, filter: { id: this.id }, returnMode: 'diff' },
       (event) => this.receive(event),
-      (err) => this.#revoked(err),
+      // `forbidden`: the token no longer reads it. What the entry showed can no longer be kept
+      // true, so it is dropped, and the writes waiting on it fail with the same error.
+      (err) => {
+        this.dispose();
+        this.#drop('error', err, err);
+      },
     );
-    this.#stopStatus = this.#transport!.on('status', (status) => {
+    this.#stopStatus = t.on('status', (status) => {
       if (status !== 'open') this.#wasOffline = true;
       else if (this.#wasOffline) {
         this.#wasOffline = false;
-        this.#reconnected();
+        // Back: catch up on what happened meanwhile (or load again, if it never loaded).
+        if (this.#state.confirmed) this.#catchUp();
+        else if (!this.#loading) void this.#load();
       }
     });
+    this.#storage?.loadDocument(this.service, this.id).then(
+      (saved) => saved && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }),
+      () => {},
+    );
     void this.#load();
   }
 
   /** Sends a request about this document. */
-  #ask(query: DocumentQuery, options?: RequestOptions): Promise<unknown> {
-    return this.#transport!.request({ ...query, service: this.service, id: this.id }, options);
+  #ask(query: DocumentQuery): Promise<unknown> {
+    return this.#transport!.request({ ...query, service: this.service, id: this.id }, { queueWhileOffline: query.type !== 'catchup' });
   }
 
   /** A new {@link DocumentEntry.loaded} promise, for a load that starts. */
   #startLoading(): void {
     this.#loaded = new Promise<void>((resolve) => (this.#settleLoad = resolve));
+  }
+
+  /** Loads again from nothing (a missing document to create, or one that was dropped). */
+  #reload(create?: JsonObject): void {
+    this.#startLoading();
+    this.#dispatch({ type: 'load' });
+    this.#changed();
+    if (!this.#loading) void this.#load(create);
   }
 
   /**
@@ -224,23 +279,25 @@ export class DocumentEntry {
     let taken: number | undefined;
     for (;;) {
       try {
-        const doc = (await this.#ask(create ? { type: 'create', data: create } : { type: 'get' }, { queueWhileOffline: true })) as SyncDocument;
-        this.#confirm(doc.revision, doc.data as JsonObject, false);
+        const doc = (await this.#ask(create ? { type: 'create', data: create } : { type: 'get' })) as SyncDocument;
+        this.#confirmFromRelay({ ...doc, deleted: false });
       } catch (err) {
         const e = asSyncError(err);
         if (create && e.code === 'conflict') {
           [create, taken] = [undefined, e.revision ?? 1]; // someone else created it first
           continue;
         }
-        if (e.code !== 'not_found' || create || this.#confirmed) this.#setFailure('error', e);
+        const had = this.#state.confirmed;
+        if (e.code !== 'not_found' || create || (had && !this.#state.unconfirmed)) this.#fail('error', e);
         // The id exists but reads as missing: soft-deleted, which is final (creating it again conflicts).
-        else if (taken !== undefined) this.#confirm(taken, {}, true);
+        else if (taken !== undefined) this.#confirmFromRelay({ revision: taken, data: {}, deleted: true, incarnation: undefined });
+        else if (had) this.#drop('not-found', e, this.#gone());
         else if (!this.#fromCreateEvent()) {
           if (this.#create) {
             create = this.#create;
             continue;
           }
-          this.#setFailure('not-found', e);
+          this.#fail('not-found', e);
         }
       }
       break;
@@ -250,80 +307,87 @@ export class DocumentEntry {
     this.#changed();
   }
 
+  /** A full state from the relay: one of another incarnation replaces everything, writes included. */
+  #confirmFromRelay(snapshot: Snapshot): void {
+    const c = this.#state.confirmed;
+    if (c?.incarnation !== undefined && snapshot.incarnation !== undefined && c.incarnation !== snapshot.incarnation) {
+      const err = this.#recreated();
+      this.activity.add('dropped', { error: err.message });
+      this.#rejectWrites(err);
+      this.#early.clear();
+    }
+    this.#dispatch({ type: 'snapshot', snapshot });
+  }
+
   /**
    * A missing document whose create event (revision 1) is held: it starts from there, as if
    * the event came after the load (the events that follow it are applied by #drainEarly).
    */
   #fromCreateEvent(): boolean {
-    if (this.#confirmed || this.#early.get(1)?.metadata.operation !== 'create') return false;
-    this.#confirmed = { revision: 0, data: {}, deleted: false };
+    const create = this.#early.get(1);
+    if (this.#state.confirmed || create?.metadata.operation !== 'create') return false;
+    this.#dispatch({ type: 'snapshot', snapshot: { revision: 0, data: {}, deleted: false, incarnation: create.metadata.incarnation } });
     return true;
   }
 
-  /**
-   * The relay refused or ended this document's subscription (`forbidden`: the token no longer
-   * reads it). What the entry showed can no longer be kept true, so it is dropped, and the
-   * writes waiting on it fail with the same error.
-   */
-  #revoked(error: SyncError): void {
-    this.dispose(); // the relay dropped the subscription; drop the status listener with it
-    this.#confirmed = undefined;
-    this.#early.clear();
-    this.#setFailure('error', error);
-    this.activity.add('rollback', { error: error.code });
-    this.#changed();
+  /** What the writes made on a document the relay lost and someone created again fail with. */
+  #recreated(): SyncError {
+    return new SyncError('conflict', `${this.service}/${this.id} was created again after the relay lost it: this write, made on the document before, was not applied`);
   }
 
-  #setFailure(status: 'not-found' | 'error', error: SyncError): void {
-    if (this.#confirmed) return; // an event already brought the document
-    this.#status = status;
-    this.#error = error;
+  /** ...and those made on a document the relay lost. */
+  #gone(): SyncError {
+    return new SyncError('not_found', `${this.service}/${this.id} is gone: the relay lost it, so this write was not applied`);
+  }
+
+  /**
+   * What the entry held is not what the relay has (lost, or no longer readable): dropped, with
+   * the writes made on it, which fail with `writeError`; then loaded again, unless refused.
+   */
+  #drop(status: 'not-found' | 'error', error: SyncError, writeError: SyncError): void {
+    this.#early.clear();
+    this.activity.add('dropped', { error: error.message });
+    this.#rejectWrites(writeError);
+    this.#storage?.removeDocument(this.service, this.id).catch(() => {});
+    this.#dispatch({ type: 'drop', status, error });
+    // Missing, and a reader brought data to create it with: create it again.
+    if (status === 'not-found' && this.#create && this.#subId !== undefined) this.#reload(this.#create);
+  }
+
+  /** A load that failed: `not-found` or `error`, unless an event brought the document meanwhile. */
+  #fail(status: 'not-found' | 'error', error: SyncError): void {
+    this.#dispatch({ type: 'fail', status, error });
+    if (this.#state.confirmed) return;
     this.#settleLoad();
     // Writes made while loading cannot go anywhere: there is no document to write to.
-    for (const p of this.#queue.splice(0)) this.#reject(p, error);
-  }
-
-  /** Sets the confirmed state; the first load has settled. */
-  #setConfirmed(revision: number, data: JsonObject, deleted: boolean): void {
-    this.#confirmed = { revision, data, deleted };
-    this.#status = deleted ? 'deleted' : 'ready';
-    this.#error = undefined;
-    this.#settleLoad();
-  }
-
-  /** Sets the confirmed state to a full snapshot (structurally shared with the previous one). */
-  #confirm(revision: number, data: JsonObject, deleted: boolean): void {
-    if (this.#confirmed && revision <= this.#confirmed.revision) return;
-    this.#setConfirmed(revision, replaceEqualDeep(this.#confirmed?.data, data), deleted);
-    this.#pump();
+    this.#rejectWrites(error);
+    this.#changed();
   }
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
-    const { revision, operation } = event.metadata;
+    const { revision, operation, incarnation } = event.metadata;
+    const c = this.#state.confirmed;
+    if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
+      // Another creation of this document: what we hold is of the one before.
+      this.#drop('not-found', this.#recreated(), this.#recreated());
+      if (operation !== 'create') return this.#reload();
+    }
     // Applied when it is next in line: now, or after the load or a catch-up.
     this.#early.set(revision, event);
     // Missing (not loading): a create event brings the document into being.
-    if (operation === 'create' && revision === 1 && this.#status !== 'loading') this.#fromCreateEvent();
+    if (operation === 'create' && revision === 1 && !this.#loading) this.#fromCreateEvent();
     this.#drainEarly();
     this.#changed();
   }
 
-  /** Applies the change that follows the confirmed revision. */
-  #applyChange({ revision, operation, mutationId }: ChangeMeta, { diff, data }: ChangeBody): void {
-    const c = this.#confirmed!;
-    let next = c.data;
-    if (operation !== 'delete') {
-      // Copy-on-write along the changed paths only, freezing just what is new. Same structural
-      // sharing as an Immer draft, without its walk over every sibling on the path (bench #6);
-      // Immer still runs the local update() recipes.
-      if (diff) next = applyDiff(c.data, diff, { freeze: true });
-      else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
-    }
-    this.#setConfirmed(revision, next, operation === 'delete');
+  /** Applies a change that follows the confirmed revision. */
+  #apply(change: Change & { mutationId?: string | undefined }): void {
+    this.#dispatch({ type: 'change', change });
+    const { revision, operation, mutationId } = change;
     this.activity.add('event', { revision, operation, mutationId });
     // Our own write came back as an event: it is now part of the confirmed state.
-    if (mutationId) this.#dequeue(this.#queue.find((p) => p.mutationId === mutationId));
+    if (mutationId) this.#writes.echoed(mutationId);
   }
 
   /**
@@ -331,14 +395,15 @@ export class DocumentEntry {
    * (event, ack or catch-up). One that is missing in between means catching up.
    */
   #drainEarly(): void {
-    if (!this.#confirmed) return;
-    for (const r of this.#early.keys()) if (r <= this.#confirmed.revision) this.#early.delete(r);
+    const c = () => this.#state.confirmed;
+    if (!c()) return;
+    for (const r of this.#early.keys()) if (r <= c()!.revision) this.#early.delete(r);
     let next: SyncEvent | undefined;
-    while ((next = this.#early.get(this.#confirmed.revision + 1))) {
+    while ((next = this.#early.get(c()!.revision + 1))) {
       const { metadata } = next;
       this.#early.delete(metadata.revision);
       try {
-        this.#applyChange(metadata, next.payload);
+        this.#apply({ ...metadata, ...next.payload });
       } catch (err) {
         // A diff that does not fit our state means our state is wrong: fetch the truth instead.
         this.activity.add('catch-up', { revision: metadata.revision, error: asSyncError(err).message });
@@ -348,17 +413,18 @@ export class DocumentEntry {
     if (this.#early.size > 0) this.#catchUp();
   }
 
-  /** Asks the relay for what this entry missed since its confirmed revision. */
+  /** Asks the relay what this entry missed since its confirmed revision (saying which incarnation it holds). */
   #catchUp(): void {
-    if (!this.#confirmed || this.#subId === undefined) return;
+    const c = this.#state.confirmed;
+    if (!c || this.#subId === undefined) return;
     if (this.#catchingUp) {
       this.#catchUpAgain = true;
       return;
     }
     this.#catchingUp = true;
-    this.#ask({ type: 'catchup', since: this.#confirmed.revision })
+    this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })
       .then((result) => this.#applyCatchUp(result as CatchUpResult))
-      .catch((err: unknown) => this.activity.add('catch-up', { error: asSyncError(err).message }))
+      .catch((err: unknown) => this.#catchUpFailed(asSyncError(err)))
       .finally(() => {
         this.#catchingUp = false;
         if (this.#catchUpAgain) {
@@ -368,126 +434,86 @@ export class DocumentEntry {
       });
   }
 
+  /** A catch-up answering `not_found`: the relay lost the document (a soft delete still answers). */
+  #catchUpFailed(err: SyncError): void {
+    this.activity.add('catch-up', { error: err.message });
+    if (err.code === 'not_found' && this.#state.confirmed) this.#drop('not-found', err, this.#gone());
+  }
+
   #applyCatchUp(result: CatchUpResult): void {
     if ('snapshot' in result) {
       this.activity.add('catch-up', { revision: result.revision });
-      this.#confirm(result.revision, result.snapshot as JsonObject, result.deleted);
+      this.#confirmFromRelay({ revision: result.revision, data: result.snapshot as JsonObject, deleted: result.deleted, incarnation: result.incarnation });
     } else {
-      this.activity.add('catch-up', { changes: result.changes.length, since: this.#confirmed!.revision });
-      for (const ch of result.changes) if (ch.revision === this.#confirmed!.revision + 1) this.#applyChange(ch, ch);
+      const c = this.#state.confirmed!;
+      this.activity.add('catch-up', { changes: result.changes.length, since: c.revision });
+      // (the relay answers changes only for the incarnation asked about)
+      for (const ch of result.changes) this.#apply(ch);
     }
     this.#drainEarly();
     this.#changed();
   }
 
-  /** The connection came back: catch up on what happened meanwhile (or load again, if it never loaded). */
-  #reconnected(): void {
-    if (this.#confirmed) this.#catchUp();
-    else if (!this.#loading) void this.#load();
-  }
-
-  /** Adds a local write: visible at once, sent when its turn comes. */
-  enqueue(p: PendingMutation): void {
-    // Not loaded, and not loading: it failed with `not-found` or `error` (#setFailure).
-    if (!this.#confirmed && this.#error) return this.#reject(p, this.#error);
-    this.#queue.push(p);
-    this.#changed();
-    this.#pump();
-  }
-
-  /** Sends the next queued write when none is in flight. */
-  #pump(): void {
-    if (this.#inflight || !this.#confirmed) return;
-    const p = this.#queue[0];
-    if (!p) return;
-    let request;
-    try {
-      request = p.build(this.#confirmed.data, this.#confirmed.revision);
-    } catch (err) {
-      this.#rollback(p, asSyncError(err));
-      return;
-    }
-    if (request === null) {
-      // Nothing to change: done without a round trip, with the document as it is.
-      const { revision, data } = this.#confirmed;
-      this.#queue.shift();
-      p.resolve({ service: this.service, id: this.id, revision, data, createdAt: 0, updatedAt: 0, incarnation: '' });
-      this.#changed();
-      this.#pump();
-      return;
-    }
-    this.#inflight = p;
-    this.#transport!.request(request, { queueWhileOffline: true }).then(
-      (result) => this.#acknowledged(p, result as SyncDocument | null),
-      (err: unknown) => void this.#failed(p, asSyncError(err)),
-    );
-  }
-
-  /** Takes a write out of the queue (when it is still there). */
-  #dequeue(p: PendingMutation | undefined): void {
-    const i = p ? this.#queue.indexOf(p) : -1;
-    if (i >= 0) this.#queue.splice(i, 1);
-  }
-
-  #acknowledged(p: PendingMutation, doc: SyncDocument | null): void {
-    this.#inflight = undefined;
-    this.#dequeue(p);
-    if (doc) this.#confirm(doc.revision, doc.data as JsonObject, false);
-    // A delete answers no document; it is deleted now, even if its event comes later.
-    else if (p.kind === 'delete' && this.#confirmed) this.#confirmed = { ...this.#confirmed, deleted: true };
-    this.activity.add('ack', { write: p.kind, mutationId: p.mutationId, revision: doc?.revision });
-    p.resolve(doc ?? undefined);
-    this.#changed();
-    this.#pump();
-  }
-
-  async #failed(p: PendingMutation, err: SyncError): Promise<void> {
-    if (err.code === 'rate_limited' && err.retryAfterMs !== undefined && this.#queue.includes(p)) {
-      // Over the relay's write rate: not refused, only early. Send it again (same mutation id) then.
-      this.activity.add('retry', { write: p.kind, mutationId: p.mutationId, error: err.code });
-      setTimeout(() => {
-        this.#inflight = undefined;
-        this.#pump();
-      }, err.retryAfterMs);
-      return;
-    }
-    if (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0 && this.#queue.includes(p)) {
-      // Re-run the recipe on the latest state: catch up to the revision the relay named first.
-      p.retriesLeft -= 1;
-      this.activity.add('retry', { write: p.kind, mutationId: p.mutationId, revision: err.revision });
-      await this.#reach(err.revision ?? (this.#confirmed?.revision ?? 0) + 1);
-      this.#inflight = undefined;
-      this.#pump();
-      return;
-    }
-    this.#inflight = undefined;
-    this.#rollback(p, err);
-    // The relay knows a newer revision than we do (its event was lost): fetch what we missed.
-    if (err.code === 'conflict' && this.#confirmed && (err.revision ?? 0) > this.#confirmed.revision) this.#catchUp();
-    this.#pump();
-  }
-
   /** Waits (by catching up) until the confirmed revision is at least `revision`. */
   async #reach(revision: number): Promise<void> {
-    for (let tries = 0; tries < 5 && this.#confirmed && this.#confirmed.revision < revision; tries++) {
+    for (let tries = 0, c; tries < 5 && (c = this.#state.confirmed) && c.revision < revision; tries++) {
       try {
-        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: this.#confirmed.revision })) as CatchUpResult);
-      } catch {
-        return;
+        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult);
+      } catch (err) {
+        return this.#catchUpFailed(asSyncError(err));
       }
     }
   }
 
-  #rollback(p: PendingMutation, err: SyncError): void {
-    this.#dequeue(p);
-    this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: err.code });
-    this.#reject(p, err);
-    this.#changed();
+  /** Marks the confirmed state deleted (a delete was answered). */
+  #deleted(): void {
+    const c = this.#state.confirmed;
+    if (c && !c.deleted) this.#dispatch({ type: 'snapshot', snapshot: { ...c, revision: c.revision + 1, deleted: true } });
   }
 
-  /** Fails a write: its promise, and every {@link DocumentEntry.onWriteError} listener. */
-  #reject(p: PendingMutation, error: SyncError): void {
-    p.reject(error);
+  /** Adds a local write: visible at once, saved when there is storage, sent when its turn comes. */
+  enqueue(p: PendingMutation, saved?: boolean): void {
+    const { confirmed, error } = this.#state;
+    // Not loaded, and not loading: it failed with `not-found` or `error` (see #fail).
+    if (!confirmed && error) return this.#failed(p, error, true);
+    if (this.#storage && !saved && confirmed) this.#saveWrite(p, confirmed.revision, confirmed.incarnation);
+    this.#writes.add(p, saved);
+  }
+
+  /** Keeps a write across reloads: the request it would send now, on the visible state. */
+  #saveWrite(p: PendingMutation, revision: number, incarnation: string | undefined): void {
+    const data = this.#snapshot.data as JsonObject | undefined;
+    let request;
+    try {
+      request = data && p.build(data, revision, incarnation);
+    } catch {
+      return; // it cannot apply: the relay would refuse it
+    }
+    if (!request) return;
+    const r = request as Partial<StoredWrite> & { type: StoredWrite['kind'] };
+    const write: StoredWrite = { mutationId: p.mutationId, service: this.service, id: this.id, kind: r.type, data: r.data, ops: r.ops, incarnation, baseRevision: revision, seq: Date.now() };
+    // An update is saved as what it does; its recipe cannot be, so it is not re-run on a newer revision.
+    if (p.kind !== 'update') write.expectedRevision = r.expectedRevision;
+    this.#storage!.saveWrite(write).catch(() => {});
+  }
+
+  /** A write settled: storage forgets it. */
+  #forget(p: PendingMutation): void {
+    this.#storage?.removeWrite(p.mutationId).catch(() => {});
+  }
+
+  /** Fails every queued write with `error`. */
+  #rejectWrites(error: SyncError): void {
+    for (const p of this.#writes.rejectAll(error)) {
+      this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: error.code });
+      this.#failed(p, error);
+    }
+  }
+
+  /** A write failed (its promise already rejected, unless `reject`): storage and `onError` listeners hear it. */
+  #failed(p: PendingMutation, error: SyncError, reject?: boolean): void {
+    if (reject) p.reject(error);
+    this.#forget(p);
     for (const listener of this.#writeErrors) callSafely(listener, { error, write: p.kind });
   }
 
@@ -499,7 +525,20 @@ export class DocumentEntry {
 
   /** Pending writes, oldest first (for the devtools panel). */
   get pendingWrites(): ReadonlyArray<Pick<PendingMutation, 'mutationId' | 'kind'>> {
-    return this.#queue;
+    return this.#writes.items;
+  }
+
+  /** Saves the confirmed state, at most every {@link SAVE_EVERY} ms (the latest one). */
+  #save(): void {
+    if (!this.#storage || this.#saveTimer) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      const c = this.#state.confirmed;
+      if (!c || this.#state.unconfirmed) return;
+      const { service, id } = this;
+      const st = this.#storage!;
+      (c.deleted ? st.removeDocument(service, id) : st.saveDocument({ service, id, revision: c.revision, incarnation: c.incarnation, data: c.data, savedAt: Date.now() })).catch(() => {});
+    }, SAVE_EVERY);
   }
 
   /** Recomputes the snapshot and tells readers when it changed. */
@@ -507,16 +546,16 @@ export class DocumentEntry {
     if (this.idle) this.#onIdle(this); // e.g. the last pending write settled after the readers left
     const next = this.#compute();
     const prev = this.#snapshot;
-    if ((Object.keys(next) as Array<keyof DocumentSnapshot>).every((k) => next[k] === prev[k])) return;
+    if (prev && (Object.keys(next) as Array<keyof DocumentSnapshot>).every((k) => next[k] === prev[k])) return;
     this.#snapshot = next;
     for (const l of [...this.#listeners]) l();
   }
 
   #compute(): DocumentSnapshot {
-    const c = this.#confirmed;
+    const { confirmed: c, status, error, unconfirmed = false } = this.#state;
     let data = c && !c.deleted ? c.data : undefined;
     let deleted = c?.deleted ?? false;
-    for (const p of this.#queue) {
+    for (const p of this.#writes.items) {
       if (p.kind === 'delete') deleted = true;
       if (data === undefined || deleted) continue;
       try {
@@ -526,13 +565,14 @@ export class DocumentEntry {
       }
     }
     // (one of the union's shapes: with a confirmed state it is ready, with data, or deleted;
-    // without one there is no data nor revision, and #setFailure always sets the error)
+    // without one there is no data nor revision, and a failure always sets the error)
     return {
-      status: deleted ? 'deleted' : c ? 'ready' : this.#status,
+      status: deleted ? 'deleted' : c ? 'ready' : status,
       data: deleted ? undefined : data,
       revision: c?.revision,
-      pending: this.#queue.length,
-      error: this.#error,
+      pending: this.#writes.items.length,
+      unconfirmed,
+      error,
     } as DocumentSnapshot;
   }
 }

@@ -35,8 +35,11 @@ export interface PendingMutation {
   readonly kind: MutationKind;
   /** Applies the write on top of `base` for the visible state; throws when it cannot apply. */
   apply(base: JsonObject): JsonObject;
-  /** The request to send, against the confirmed state `base` at `revision`. */
-  build(base: JsonObject, revision: number): BuiltRequest;
+  /**
+   * The request to send, against the confirmed state `base` at `revision` of `incarnation` (the
+   * relay refuses it on a document created again since).
+   */
+  build(base: JsonObject, revision: number, incarnation?: string): BuiltRequest;
   /** Conflict retries left (for `update`). */
   retriesLeft: number;
   resolve(doc: SyncDocument | undefined): void;
@@ -56,6 +59,10 @@ export interface PendingPayload {
   data?: JsonObject;
   ops?: MutationOp[];
   expectedRevision?: number;
+  /** A write saved by an earlier page: its id, kept so the relay applies it once. */
+  mutationId?: string;
+  /** ...and the incarnation it was made on, which it insists on. */
+  incarnation?: string | undefined;
 }
 
 /** Builds the pending write for one call of the document API. */
@@ -65,15 +72,16 @@ export function pendingMutation(
   payload: PendingPayload,
   settle: { resolve(doc: SyncDocument | undefined): void; reject(err: SyncError): void },
 ): PendingMutation {
-  const mutationId = generateMutationId();
+  const mutationId = payload.mutationId ?? generateMutationId();
   const { service, id } = target;
   const recipe = payload.recipe as (draft: Draft<JsonObject>) => void | JsonObject;
   // Our own copies, frozen: the caller may keep changing the objects it passed.
   const data = payload.data && (freezeDeep(structuredClone(payload.data)) as JsonObject);
   const ops = payload.ops && (freezeDeep(structuredClone(payload.ops)) as MutationOp[]);
   // (JSON leaves out the fields that are undefined)
+  let incarnation: string | undefined;
   const request = (type: MutationKind, body: { data?: JsonObject; ops?: MutationOp[] }, expectedRevision: number | undefined) =>
-    ({ type, service, id, ...body, mutationId, expectedRevision }) as WithoutRid<ClientMessage>;
+    ({ type, service, id, ...body, mutationId, expectedRevision, incarnation }) as WithoutRid<ClientMessage>;
   return {
     mutationId,
     kind,
@@ -89,7 +97,8 @@ export function pendingMutation(
             : kind === 'mutate'
               ? freezeDeep(applyMutations(base, ops!))
               : base,
-    build(base, revision) {
+    build(base, revision, inc) {
+      incarnation = payload.incarnation ?? inc;
       if (kind !== 'update') return request(kind, { data, ops }, payload.expectedRevision);
       // An update is sent against the revision it was computed on, as field operations if it can.
       const [next, patches] = produceWithPatches(base, recipe);

@@ -28,7 +28,7 @@ const box: CSSProperties = {
   padding: '8px 10px',
   minWidth: 260,
 };
-const COLORS: Record<string, string> = { event: '#93c5fd', ack: '#86efac', retry: '#fdba74', rollback: '#fca5a5', 'catch-up': '#fcd34d' };
+const COLORS: Record<string, string> = { event: '#93c5fd', ack: '#86efac', retry: '#fdba74', rollback: '#fca5a5', 'catch-up': '#fcd34d', dropped: '#f87171' };
 
 /** One activity line in words, e.g. `update m_x: conflict at r7, re-running on the latest state`. */
 export function describeActivity(a: Activity): string {
@@ -42,7 +42,9 @@ export function describeActivity(a: Activity): string {
       if (a.error === 'rate_limited') return `${write}: over the write rate, sending again shortly`;
       return `${write}: conflict at r${a.revision ?? '?'}, re-running on the latest state`;
     case 'rollback':
-      return a.write === undefined ? `document dropped: ${a.error}` : `${write}: ${a.error}`;
+      return `${write}: ${a.error}`;
+    case 'dropped':
+      return `document dropped: ${a.error}`;
     default:
       if (a.changes !== undefined) return `${a.changes} change(s) after r${a.since}`;
       if (a.error === undefined) return `snapshot at r${a.revision}`;

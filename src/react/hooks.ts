@@ -89,7 +89,7 @@ export function useSyncDocument<T extends object = DocumentData, S = T>(
       return cache.document<T>(service, id, create);
     } catch (err) {
       // A stand-in that never loads: status 'error', and writes that reject with the error.
-      const entry = new DocumentEntry(service, id, undefined, undefined, () => {}, asSyncError(err, 'invalid'));
+      const entry = new DocumentEntry(service, id, { onIdle: () => {}, refused: asSyncError(err, 'invalid') });
       return { entry, actions: documentActions<T>(entry, 0) };
     }
   }, [cache, service, id]);

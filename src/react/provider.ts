@@ -2,6 +2,7 @@
 import { type ReactNode, createElement, useEffect, useMemo, useRef, useState } from 'react';
 import { type DocumentCacheOptions, documentCache } from '../core/document-cache.js';
 import { RealtimeClient, type RealtimeClientOptions } from '../core/realtime-client.js';
+import type { Storage } from '../core/storage.js';
 import { RealtimeContext, type RealtimeContextValue } from './context.js';
 
 /** Props of {@link RealtimeProvider}: a `client`, or the options to make one. */
@@ -9,6 +10,11 @@ export type RealtimeProviderProps = {
   children?: ReactNode;
   /** Cache settings (garbage-collection delay, `update` retries); read once per client. */
   cache?: DocumentCacheOptions;
+  /**
+   * Keeps documents and pending writes across reloads: `indexedDbStorage(name)` from
+   * `syncdoc/storage` (see {@link DocumentCacheOptions.storage}); read once per client.
+   */
+  storage?: Storage;
 } & (
   | { /** A client you made and close yourself. */ client: RealtimeClient; url?: never }
   | ({ client?: never } & Omit<RealtimeClientOptions, 'autoConnect'>)
@@ -23,7 +29,7 @@ export type RealtimeProviderProps = {
  * nothing, needs no WebSocket class, and the hooks render `loading`.
  */
 export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
-  const { children, cache: cacheOptions, client: given, ...clientOptions } = props;
+  const { children, cache: cacheOptions, storage, client: given, ...clientOptions } = props;
   const token = (clientOptions as Partial<RealtimeClientOptions>).token;
   const tokenRef = useRef(token);
   tokenRef.current = token;
@@ -46,6 +52,8 @@ export function RealtimeProvider(props: RealtimeProviderProps): ReactNode {
     return () => owned.disconnect();
   }, [owned]);
   // The cache options are read once per client: the cache lives as long as the client.
-  const value = useMemo<RealtimeContextValue>(() => ({ client, cache: documentCache(client, cacheOptions) }), [client]);
+  const value = useMemo<RealtimeContextValue>(() => ({ client, cache: documentCache(client, storage ? { ...cacheOptions, storage } : cacheOptions) }), [client]);
+  // The writes a page before this one left in storage go out (in an effect: never on the server).
+  useEffect(() => value.cache.restore(), [value]);
   return createElement(RealtimeContext.Provider, { value }, children);
 }

@@ -1,0 +1,133 @@
+/**
+ * A document's local writes: pending (shown at once, on top of the confirmed state), one in
+ * flight at a time (so each is built against the latest confirmed state), retried when the relay
+ * says `rate_limited` or, for `update`, `conflict`, and rolled back alone when refused.
+ */
+import { type SyncDocument, type SyncError, asSyncError } from '../protocol/index.js';
+import type { Confirmed } from './document-state.js';
+import type { BuiltRequest, PendingMutation } from './pending-mutation.js';
+
+/** What the queue needs from its document. */
+export interface WriteHost {
+  readonly service: string;
+  readonly id: string;
+  /** The state writes are built on; none while the document is not loaded. */
+  base(): Confirmed | undefined;
+  /** Sends a built write (resent across reconnects until answered). */
+  send(request: NonNullable<BuiltRequest>): Promise<unknown>;
+  /** The relay answered a write (`doc`: its document, none for a delete). */
+  acked(p: PendingMutation, doc: SyncDocument | undefined): void;
+  /** Catches up until the confirmed revision is at least `revision` (before an `update` re-runs). */
+  reach(revision: number): Promise<void>;
+  /** A write is retried, or left the queue refused (rejected already): for the log and `onError` listeners. */
+  note(p: PendingMutation, what: 'retry' | 'rollback', err: SyncError): void;
+  /** A write failed for good; the relay's error may say the document moved on. */
+  failed(p: PendingMutation, err: SyncError): void;
+  /** The visible state may have changed. */
+  changed(): void;
+}
+
+/** The writes of one document. */
+export class WriteQueue {
+  /** Pending writes, oldest first; the one in flight stays here until answered. */
+  readonly items: PendingMutation[] = [];
+  #inflight: PendingMutation | undefined;
+
+  constructor(readonly host: WriteHost) {}
+
+  /** Whether a write is waiting or in flight. */
+  get busy(): boolean {
+    return this.items.length > 0;
+  }
+
+  /** Adds a write (at the front: one saved by an earlier page, which came first). */
+  add(p: PendingMutation, first?: boolean): void {
+    if (first) this.items.splice(this.#inflight ? 1 : 0, 0, p);
+    else this.items.push(p);
+    this.host.changed();
+    this.pump();
+  }
+
+  /** Takes a write out; true when it was there. */
+  remove(p: PendingMutation | undefined): boolean {
+    const i = p ? this.items.indexOf(p) : -1;
+    if (i >= 0) this.items.splice(i, 1);
+    return i >= 0;
+  }
+
+  /** Our own write came back as an event: it is part of the confirmed state now. */
+  echoed(mutationId: string): void {
+    this.remove(this.items.find((p) => p.mutationId === mutationId));
+  }
+
+  /** Fails every write (none is in flight any more); returns them. */
+  rejectAll(err: SyncError): PendingMutation[] {
+    this.#inflight = undefined;
+    const all = this.items.splice(0);
+    for (const p of all) p.reject(err);
+    return all;
+  }
+
+  /** Sends the next write when none is in flight. */
+  pump(): void {
+    const base = this.host.base();
+    const p = this.items[0];
+    if (this.#inflight || !base || !p) return;
+    let request: BuiltRequest;
+    try {
+      request = p.build(base.data, base.revision, base.incarnation);
+    } catch (err) {
+      return this.#rollback(p, asSyncError(err));
+    }
+    if (request === null) {
+      // Nothing to change: done without a round trip, with the document as it is.
+      this.items.shift();
+      const { service, id } = this.host;
+      p.resolve({ service, id, revision: base.revision, data: base.data, createdAt: 0, updatedAt: 0, incarnation: base.incarnation ?? '' });
+      this.host.changed();
+      return this.pump();
+    }
+    this.#inflight = p;
+    this.host.send(request).then(
+      (doc) => {
+        if (this.#inflight !== p) return; // dropped meanwhile (the document went)
+        this.#inflight = undefined;
+        this.remove(p);
+        this.host.acked(p, (doc as SyncDocument | null) ?? undefined);
+        p.resolve((doc as SyncDocument | null) ?? undefined);
+        this.pump();
+      },
+      (err: unknown) => void this.#failed(p, asSyncError(err)),
+    );
+  }
+
+  async #failed(p: PendingMutation, err: SyncError): Promise<void> {
+    if (this.#inflight !== p) return;
+    const again = err.code === 'rate_limited' && err.retryAfterMs !== undefined;
+    if (again || (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0)) {
+      this.host.note(p, 'retry', err);
+      // Over the relay's write rate: not refused, only early; send it again (same mutation id).
+      // A conflicting update re-runs its recipe on the latest state, after catching up to the
+      // revision the relay named.
+      if (again) await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
+      else {
+        p.retriesLeft -= 1;
+        await this.host.reach(err.revision ?? (this.host.base()?.revision ?? 0) + 1);
+      }
+      if (this.#inflight !== p) return;
+      this.#inflight = undefined;
+      return this.pump();
+    }
+    this.#inflight = undefined;
+    this.#rollback(p, err);
+    this.host.failed(p, err);
+    this.pump();
+  }
+
+  #rollback(p: PendingMutation, err: SyncError): void {
+    this.remove(p);
+    p.reject(err);
+    this.host.note(p, 'rollback', err);
+    this.host.changed();
+  }
+}
