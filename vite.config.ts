@@ -1,6 +1,6 @@
 /**
  * One config for the library build (`npm run build`: ESM entry points for `syncdoc`,
- * `syncdoc/react`, `syncdoc/devtools`, `syncdoc/server` and the `syncdoc-relay` bin) and for Vitest.
+ * `syncdoc/react`, `syncdoc/devtools`, `syncdoc/storage`, `syncdoc/server` and the `syncdoc-relay` bin) and for Vitest.
  */
 import { builtinModules } from 'node:module';
 import { defineConfig } from 'vitest/config';
@@ -30,6 +30,7 @@ export default defineConfig({
         index: 'src/index.ts',
         react: 'src/react.ts',
         devtools: 'src/devtools.ts',
+        storage: 'src/storage.ts',
         server: 'server/index.ts',
         cli: 'server/cli.ts',
       },
