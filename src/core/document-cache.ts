@@ -114,25 +114,22 @@ export class DocumentCache {
 }
 
 /**
- * A storage that, once one call fails, warns once and is left alone: the app goes on in memory
- * (what was kept stays for the next page that can read it).
+ * A storage whose calls never reject: once one fails, it warns once and is left alone, and the
+ * app goes on in memory (what was kept stays for the next page that can read it).
  */
 function degrading(storage: Storage): Storage {
   let broken = false;
-  const wrapped = {} as Record<string, unknown>;
-  for (const name of ['loadDocument', 'saveDocument', 'removeDocument', 'saveWrite', 'removeWrite', 'claimWrites'] as const) {
-    wrapped[name] = async (...args: unknown[]) => {
-      if (broken) return name === 'claimWrites' ? [] : undefined;
+  return new Proxy(storage, {
+    get: (target, name: keyof Storage) => async (...args: unknown[]) => {
       try {
-        return await (storage[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+        if (!broken) return await (target[name] as (...a: unknown[]) => Promise<unknown>)(...args);
       } catch (err) {
         if (!broken) console.warn(`syncdoc: the storage failed, so documents and pending writes are kept in memory only from now on: ${String(err)}`);
         broken = true;
-        return name === 'claimWrites' ? [] : undefined;
       }
-    };
-  }
-  return wrapped as unknown as Storage;
+      return name === 'claimWrites' ? [] : undefined;
+    },
+  });
 }
 
 const caches = new WeakMap<DocumentTransport, DocumentCache>();

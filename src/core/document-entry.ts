@@ -77,7 +77,7 @@ export interface EntryOptions {
   onIdle: (entry: DocumentEntry) => void;
   /** Refused (a bad service or id, for the hooks): in error from the start; writes reject. */
   refused?: SyncError | undefined;
-  /** Where the confirmed state and pending writes survive a reload. */
+  /** Where the confirmed state and pending writes survive a reload (calls that never reject: the cache's). */
   storage?: Storage | undefined;
 }
 
@@ -139,10 +139,9 @@ export class DocumentEntry {
         if (what === 'rollback') this.#failed(p, err);
       },
       failed: (_p, err) => {
-        const c = this.#state.confirmed;
         // The relay knows a newer revision than we do (its event was lost), or another
         // incarnation, or none: find out what it has.
-        if (c && ((err.code === 'conflict' && (err.revision ?? 0) !== c.revision) || (err.code === 'not_found' && !c.deleted))) this.#catchUp();
+        if (err.code === 'conflict' || (err.code === 'not_found' && !this.#state.confirmed?.deleted)) this.#catchUp();
       },
       changed: () => this.#changed(),
     });
@@ -243,10 +242,7 @@ export class DocumentEntry {
         else if (!this.#loading) void this.#load();
       }
     });
-    this.#storage?.loadDocument(this.service, this.id).then(
-      (saved) => saved && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }),
-      () => {},
-    );
+    void this.#storage?.loadDocument(this.service, this.id).then((saved) => saved && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }));
     void this.#load();
   }
 
@@ -291,8 +287,14 @@ export class DocumentEntry {
         if (e.code !== 'not_found' || create || (had && !this.#state.unconfirmed)) this.#fail('error', e);
         // The id exists but reads as missing: soft-deleted, which is final (creating it again conflicts).
         else if (taken !== undefined) this.#confirmFromRelay({ revision: taken, data: {}, deleted: true, incarnation: undefined });
-        else if (had) this.#drop('not-found', e, this.#gone());
-        else if (!this.#fromCreateEvent()) {
+        else if (had) {
+          // Shown from storage, and gone from the relay: dropped (and created again, with create data).
+          this.#drop('not-found', e, this.#gone());
+          if (this.#create) {
+            create = this.#create;
+            continue;
+          }
+        } else if (!this.#fromCreateEvent()) {
           if (this.#create) {
             create = this.#create;
             continue;
@@ -341,17 +343,15 @@ export class DocumentEntry {
   }
 
   /**
-   * What the entry held is not what the relay has (lost, or no longer readable): dropped, with
-   * the writes made on it, which fail with `writeError`; then loaded again, unless refused.
+   * What the entry held is not what the relay has (lost, created again, or no longer readable):
+   * dropped, with the writes made on it, which fail with `writeError`.
    */
-  #drop(status: 'not-found' | 'error', error: SyncError, writeError: SyncError): void {
+  #drop(status: 'loading' | 'not-found' | 'error', error: SyncError, writeError: SyncError): void {
     this.#early.clear();
     this.activity.add('dropped', { error: error.message });
     this.#rejectWrites(writeError);
-    this.#storage?.removeDocument(this.service, this.id).catch(() => {});
+    void this.#storage?.removeDocument(this.service, this.id);
     this.#dispatch({ type: 'drop', status, error });
-    // Missing, and a reader brought data to create it with: create it again.
-    if (status === 'not-found' && this.#create && this.#subId !== undefined) this.#reload(this.#create);
   }
 
   /** A load that failed: `not-found` or `error`, unless an event brought the document meanwhile. */
@@ -369,8 +369,10 @@ export class DocumentEntry {
     const { revision, operation, incarnation } = event.metadata;
     const c = this.#state.confirmed;
     if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
-      // Another creation of this document: what we hold is of the one before.
-      this.#drop('not-found', this.#recreated(), this.#recreated());
+      // Another creation of this document: what we hold is of the one before. Its create event
+      // brings the new one; any other event means loading it.
+      const err = this.#recreated();
+      this.#drop('loading', err, err);
       if (operation !== 'create') return this.#reload();
     }
     // Applied when it is next in line: now, or after the load or a catch-up.
@@ -383,6 +385,7 @@ export class DocumentEntry {
 
   /** Applies a change that follows the confirmed revision. */
   #apply(change: Change & { mutationId?: string | undefined }): void {
+    if (change.revision !== this.#state.confirmed!.revision + 1) return; // seen already
     this.#dispatch({ type: 'change', change });
     const { revision, operation, mutationId } = change;
     this.activity.add('event', { revision, operation, mutationId });
@@ -402,6 +405,8 @@ export class DocumentEntry {
     while ((next = this.#early.get(c()!.revision + 1))) {
       const { metadata } = next;
       this.#early.delete(metadata.revision);
+      // Held from before the load, of another creation: the catch-up (naming ours) brings the truth.
+      if (metadata.incarnation !== c()!.incarnation && c()!.incarnation) return this.#catchUp();
       try {
         this.#apply({ ...metadata, ...next.payload });
       } catch (err) {
@@ -437,7 +442,10 @@ export class DocumentEntry {
   /** A catch-up answering `not_found`: the relay lost the document (a soft delete still answers). */
   #catchUpFailed(err: SyncError): void {
     this.activity.add('catch-up', { error: err.message });
-    if (err.code === 'not_found' && this.#state.confirmed) this.#drop('not-found', err, this.#gone());
+    if (err.code !== 'not_found' || !this.#state.confirmed) return;
+    this.#drop('not-found', err, this.#gone());
+    // Missing, and a reader brought data to create it with: create it again.
+    if (this.#create) this.#reload(this.#create);
   }
 
   #applyCatchUp(result: CatchUpResult): void {
@@ -456,7 +464,8 @@ export class DocumentEntry {
 
   /** Waits (by catching up) until the confirmed revision is at least `revision`. */
   async #reach(revision: number): Promise<void> {
-    for (let tries = 0, c; tries < 5 && (c = this.#state.confirmed) && c.revision < revision; tries++) {
+    // At least once: the conflict may be with another creation of the document, whose revision says nothing.
+    for (let tries = 0, c; tries < 5 && (c = this.#state.confirmed) && (tries === 0 || c.revision < revision); tries++) {
       try {
         this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult);
       } catch (err) {
@@ -494,12 +503,12 @@ export class DocumentEntry {
     const write: StoredWrite = { mutationId: p.mutationId, service: this.service, id: this.id, kind: r.type, data: r.data, ops: r.ops, incarnation, baseRevision: revision, seq: Date.now() };
     // An update is saved as what it does; its recipe cannot be, so it is not re-run on a newer revision.
     if (p.kind !== 'update') write.expectedRevision = r.expectedRevision;
-    this.#storage!.saveWrite(write).catch(() => {});
+    void this.#storage!.saveWrite(write);
   }
 
   /** A write settled: storage forgets it. */
   #forget(p: PendingMutation): void {
-    this.#storage?.removeWrite(p.mutationId).catch(() => {});
+    void this.#storage?.removeWrite(p.mutationId);
   }
 
   /** Fails every queued write with `error`. */
@@ -537,7 +546,7 @@ export class DocumentEntry {
       if (!c || this.#state.unconfirmed) return;
       const { service, id } = this;
       const st = this.#storage!;
-      (c.deleted ? st.removeDocument(service, id) : st.saveDocument({ service, id, revision: c.revision, incarnation: c.incarnation, data: c.data, savedAt: Date.now() })).catch(() => {});
+      void (c.deleted ? st.removeDocument(service, id) : st.saveDocument({ service, id, revision: c.revision, incarnation: c.incarnation, data: c.data, savedAt: Date.now() }));
     }, SAVE_EVERY);
   }
 
