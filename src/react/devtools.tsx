@@ -71,6 +71,7 @@ export function SyncDevtools({ service, id, lines = 8, style }: SyncDevtoolsProp
       <div>
         confirmed revision <b data-testid="devtools-revision">{snapshot.revision ?? '–'}</b> · pending{' '}
         <b data-testid="devtools-pending">{snapshot.pending}</b>
+        {snapshot.unconfirmed && <span data-testid="devtools-unconfirmed"> · from storage, not yet confirmed</span>}
       </div>
       {entry.pendingWrites.length > 0 && (
         <ol style={{ margin: '4px 0', paddingLeft: 18 }}>

@@ -14,6 +14,7 @@ describe('describeActivity', () => {
     );
     expect(describeActivity({ at, kind: 'retry', write: 'update', mutationId: 'm_d', revision: undefined })).toMatch(/conflict at r\?/);
     expect(describeActivity({ at, kind: 'rollback', write: 'replace', mutationId: 'm_e', error: 'conflict' })).toBe('replace m_e: conflict');
+    expect(describeActivity({ at, kind: 'dropped', error: 's/d is gone: the relay lost it' })).toBe('document dropped: s/d is gone: the relay lost it');
     expect(describeActivity({ at, kind: 'catch-up', changes: 3, since: 8 })).toBe('3 change(s) after r8');
     expect(describeActivity({ at, kind: 'catch-up', revision: 9 })).toBe('snapshot at r9');
     expect(describeActivity({ at, kind: 'catch-up', error: 'the relay did not answer' })).toBe('failed: the relay did not answer');
