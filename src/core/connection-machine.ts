@@ -4,7 +4,9 @@
  * so a late socket event (a close after `disconnect()`, a welcome after a refusal) cannot revive
  * a connection that was let go.
  */
-import type { ConnectionStatus } from './connection.js';
+
+/** The connection as users see it. */
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /**
  * - `idle`: no socket (not dialled yet, after `disconnect()`, or dropped without reconnection)

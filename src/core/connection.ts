@@ -8,11 +8,10 @@ import ReconnectingWebSocket from 'partysocket/ws';
 import { type RelayLimits, type ServerMessage, type WelcomeMessage, PROTOCOL_VERSION, SyncError } from '../protocol/index.js';
 import { isServerMessage } from '../protocol/check-server-message.js';
 import type { ClientAuth } from './client-auth.js';
-import { type ConnectionEvent, type ConnectionState, publicStatus, transition } from './connection-machine.js';
+import { type ConnectionEvent, type ConnectionState, type ConnectionStatus, publicStatus, transition } from './connection-machine.js';
 import { Heartbeat } from './heartbeat.js';
 
-/** The connection as users see it. */
-export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type { ConnectionStatus } from './connection-machine.js';
 
 /** The WebSocket class to use (browsers: the global one; Node 20: `ws`). */
 export type WebSocketClass = new (url: string, protocols?: string | string[]) => WebSocket;
