@@ -16,53 +16,14 @@ import {
 import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
 import { type Change, type EntryAction, type EntryState, type Snapshot, INITIAL, reduce } from './document-state.js';
+import type { DocumentSnapshot, WriteFailure } from './document-snapshot.js';
 import { callSafely } from './emitter.js';
-import type { MutationKind, PendingMutation } from './pending-mutation.js';
-import type { Storage, StoredWrite } from './storage.js';
+import type { PendingMutation } from './pending-mutation.js';
+import type { Storage } from './storage.js';
+import { savedWrite } from './saved-write.js';
 import { WriteQueue } from './write-queue.js';
 
-/** Where a document stands, as hooks show it. */
-export type DocumentStatus = 'loading' | 'ready' | 'not-found' | 'deleted' | 'error';
-
-/**
- * What readers see; the same object until something visible changes. A union on `status`:
- * `data` and `revision` are there exactly when the document is (`ready`, which it stays while
- * reconnecting and catching up); `deleted` keeps the revision it was deleted at, if it had
- * loaded; `error` always has its error.
- */
-export type DocumentSnapshot<T = Record<string, unknown>> =
-  | SnapshotOf<'loading', undefined, undefined>
-  | SnapshotOf<'ready', T, number>
-  | SnapshotOf<'not-found', undefined, undefined>
-  | SnapshotOf<'deleted', undefined, number | undefined>
-  | SnapshotOf<'error', undefined, undefined, SyncError>;
-
-/** The fields of a snapshot in one status. */
-interface SnapshotOf<S extends DocumentStatus, T, R, E = SyncError | undefined> {
-  /** `loading` until the first answer; `ready` with data; `not-found`, `deleted` or `error`. */
-  status: S;
-  /** The visible data: the confirmed state with pending local writes applied. */
-  data: T;
-  /** The confirmed server revision the visible data is based on. */
-  revision: R;
-  /** Local writes not yet acknowledged. */
-  pending: number;
-  /**
-   * The data was shown from storage (after a reload) and the relay has not confirmed it yet:
-   * it may be behind. Cleared by the relay's first answer.
-   */
-  unconfirmed: boolean;
-  /** The error behind `status: 'error'` (or `not-found`: the relay's `not_found`). */
-  error: E;
-}
-
-/** A write that failed (rolled back, or refused before it could be sent), for `onError`. */
-export interface WriteFailure {
-  /** Why. */
-  error: SyncError;
-  /** Which write method it was. */
-  write: MutationKind;
-}
+export type { DocumentSnapshot, DocumentStatus, WriteFailure } from './document-snapshot.js';
 
 /** What an entry asks the relay about its document. */
 type DocumentQuery = { type: 'get' } | { type: 'create'; data: JsonObject } | { type: 'catchup'; since: number; incarnation?: string | undefined };
@@ -491,19 +452,8 @@ export class DocumentEntry {
 
   /** Keeps a write across reloads: the request it would send now, on the visible state. */
   #saveWrite(p: PendingMutation, revision: number, incarnation: string | undefined): void {
-    const data = this.#snapshot.data as JsonObject | undefined;
-    let request;
-    try {
-      request = data && p.build(data, revision, incarnation);
-    } catch {
-      return; // it cannot apply: the relay would refuse it
-    }
-    if (!request) return;
-    const r = request as Partial<StoredWrite> & { type: StoredWrite['kind'] };
-    const write: StoredWrite = { mutationId: p.mutationId, service: this.service, id: this.id, kind: r.type, data: r.data, ops: r.ops, incarnation, baseRevision: revision, seq: Date.now() };
-    // An update is saved as what it does; its recipe cannot be, so it is not re-run on a newer revision.
-    if (p.kind !== 'update') write.expectedRevision = r.expectedRevision;
-    void this.#storage!.saveWrite(write);
+    const write = savedWrite(this, p, this.#snapshot.data as JsonObject | undefined, revision, incarnation);
+    if (write) void this.#storage!.saveWrite(write);
   }
 
   /** A write settled: storage forgets it. */
