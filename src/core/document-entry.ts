@@ -101,8 +101,8 @@ export class DocumentEntry {
       },
       failed: (_p, err) => {
         // The relay knows a newer revision than we do (its event was lost), or another
-        // incarnation, or none: find out what it has.
-        if (err.code === 'conflict' || (err.code === 'not_found' && !this.#state.confirmed?.deleted)) this.#catchUp();
+        // incarnation, or none, or the write may have landed: find out what it has.
+        if (err.code === 'conflict' || err.code === 'timeout' || (err.code === 'not_found' && !this.#state.confirmed?.deleted)) this.#catchUp();
       },
       changed: () => this.#changed(),
     });

@@ -42,6 +42,8 @@ export interface PendingMutation {
   build(base: JsonObject, revision: number, incarnation?: string): BuiltRequest;
   /** Conflict retries left (for `update`). */
   retriesLeft: number;
+  /** Times it was sent again after `timeout` (its outcome unknown). */
+  resends: number;
   resolve(doc: SyncDocument | undefined): void;
   reject(err: SyncError): void;
 }
@@ -86,6 +88,7 @@ export function pendingMutation(
     mutationId,
     kind,
     retriesLeft: payload.retries ?? 0,
+    resends: 0,
     ...settle,
     apply: (base) =>
       kind === 'update'

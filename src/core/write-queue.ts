@@ -27,6 +27,12 @@ export interface WriteHost {
   changed(): void;
 }
 
+/**
+ * How often a write that timed out is sent again before it fails with `timeout` ("may have been
+ * applied"; the document then catches up to show whether it was).
+ */
+const RESENDS = 3;
+
 /** The writes of one document. */
 export class WriteQueue {
   /** Pending writes, oldest first; the one in flight stays here until answered. */
@@ -103,13 +109,14 @@ export class WriteQueue {
 
   async #failed(p: PendingMutation, err: SyncError): Promise<void> {
     if (this.#inflight !== p) return;
-    const again = err.code === 'rate_limited' && err.retryAfterMs !== undefined;
+    // Over the relay's write rate: not refused, only early. No answer in time: it may have been
+    // applied, or not. Either way it goes again with its mutation id, which the relay applies once.
+    const again = (err.code === 'rate_limited' && err.retryAfterMs !== undefined) || (err.code === 'timeout' && p.resends++ < RESENDS);
     if (again || (p.kind === 'update' && err.code === 'conflict' && p.retriesLeft > 0)) {
       this.host.note(p, 'retry', err);
-      // Over the relay's write rate: not refused, only early; send it again (same mutation id).
       // A conflicting update re-runs its recipe on the latest state, after catching up to the
       // revision the relay named.
-      if (again) await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs));
+      if (again) await new Promise((resolve) => setTimeout(resolve, err.retryAfterMs ?? 0));
       else {
         p.retriesLeft -= 1;
         await this.host.reach(err.revision ?? (this.host.base()?.revision ?? 0) + 1);

@@ -40,6 +40,7 @@ export function describeActivity(a: Activity): string {
       return `${write}${a.revision === undefined ? '' : ` -> r${a.revision}`}`;
     case 'retry':
       if (a.error === 'rate_limited') return `${write}: over the write rate, sending again shortly`;
+      if (a.error === 'timeout') return `${write}: no answer in time, sending again (applied once whatever happened)`;
       return `${write}: conflict at r${a.revision ?? '?'}, re-running on the latest state`;
     case 'rollback':
       return `${write}: ${a.error}`;

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DocumentCache } from '../../src/core/document-cache.js';
 import type { DocumentEntry, DocumentSnapshot } from '../../src/core/document-entry.js';
-import { type RealtimeClient, type SyncEvent, SyncError } from '../../src/index.js';
+import { type RealtimeClient, type SyncEvent, SyncError, increment } from '../../src/index.js';
 import type { JsonObject, SyncDocument } from '../../src/protocol/index.js';
 import { type Relay, type Store, createMemoryStore, createRedisStore } from '../../server/index.js';
 import { STORES, type StoreKind, connect, eventually, freshPrefix, opened, redisUrl, startRelay } from '../helpers/relay.js';
@@ -316,6 +316,44 @@ describe('document cache', () => {
     await drain(t); // throws after 200 rounds if create and get ping-pong
     expect(entry.getSnapshot()).toMatchObject({ status: 'deleted', data: undefined, revision: 2 });
     expect(await failure(server.store.get('doc', 'gone'))).toMatchObject({ code: 'not_found' });
+  });
+
+  it('a write that timed out goes again with its mutation id and is applied once, even when the first try landed', async () => {
+    const { server, t, actions, snap } = await setup({ a: 1 });
+    const w = actions.mutate({ a: increment(1) });
+    await settle();
+    const first = t.outbox[0]!;
+    const mid = (first.message as { mutationId: string }).mutationId;
+    await t.process(); // it lands on the store...
+    t.answers.splice(0); // ...but its answer never comes back: the request times out
+    first.reject(new SyncError('timeout', 'the relay did not answer mutate within 10000 ms'));
+    await eventually(() => t.outbox.length === 1, 2000, 'the resend');
+    expect((t.outbox[0]!.message as { mutationId: string }).mutationId).toBe(mid);
+    await drain(t);
+    await expect(w).resolves.toMatchObject({ revision: 2, data: { a: 2 } });
+    expect(await server.store.get('doc', 'd1')).toMatchObject({ revision: 2, data: { a: 2 } }); // once
+    expect(snap()).toMatchObject({ status: 'ready', revision: 2, data: { a: 2 }, pending: 0 });
+  });
+
+  it('a write that keeps timing out fails with timeout after three resends, and the document catches up to show whether it landed', async () => {
+    const { server, t, actions, snap } = await setup({ a: 1 });
+    const w = failure(actions.mutate({ a: increment(1) }));
+    await settle();
+    let call = t.outbox[0]!;
+    await t.process(); // the first try lands
+    t.answers.splice(0);
+    for (let tries = 1; ; tries++) {
+      call.reject(new SyncError('timeout', 'the relay did not answer mutate within 10000 ms'));
+      if (tries === 4) break; // the first try and three resends
+      await eventually(() => t.outbox.length === 1, 2000, `resend ${tries}`);
+      call = t.outbox.splice(0, 1)[0]!;
+    }
+    const err = await w;
+    expect(err).toMatchObject({ code: 'timeout' });
+    await eventually(() => t.outbox.some((c) => c.message.type === 'catchup'), 2000, 'the catch-up');
+    await drain(t);
+    expect(await server.store.get('doc', 'd1')).toMatchObject({ revision: 2, data: { a: 2 } });
+    expect(snap()).toMatchObject({ status: 'ready', revision: 2, data: { a: 2 }, pending: 0 });
   });
 });
 

@@ -13,6 +13,7 @@ describe('describeActivity', () => {
       'update m_d: conflict at r7, re-running on the latest state',
     );
     expect(describeActivity({ at, kind: 'retry', write: 'update', mutationId: 'm_d', revision: undefined })).toMatch(/conflict at r\?/);
+    expect(describeActivity({ at, kind: 'retry', write: 'merge', mutationId: 'm_t', error: 'timeout' })).toBe('merge m_t: no answer in time, sending again (applied once whatever happened)');
     expect(describeActivity({ at, kind: 'rollback', write: 'replace', mutationId: 'm_e', error: 'conflict' })).toBe('replace m_e: conflict');
     expect(describeActivity({ at, kind: 'dropped', error: 's/d is gone: the relay lost it' })).toBe('document dropped: s/d is gone: the relay lost it');
     expect(describeActivity({ at, kind: 'catch-up', changes: 3, since: 8 })).toBe('3 change(s) after r8');
