@@ -27,6 +27,7 @@ describe('types', () => {
     expectTypeOf<Plain['status']>().toEqualTypeOf<DocumentStatus>();
     expectTypeOf<Plain['error']>().toEqualTypeOf<SyncError | undefined>();
     expectTypeOf<Plain['revision']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Plain['unconfirmed']>().toEqualTypeOf<boolean>();
     expectTypeOf<Parameters<Plain['update']>[0]>().parameter(0).toHaveProperty('participantCount').toEqualTypeOf<number>();
     expectTypeOf<ReturnType<Plain['update']>>().toEqualTypeOf<Promise<SyncDocument<Session>>>();
     expectTypeOf<Parameters<Plain['replace']>[0]>().toEqualTypeOf<Session>();
