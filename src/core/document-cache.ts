@@ -119,17 +119,17 @@ export class DocumentCache {
  */
 function degrading(storage: Storage): Storage {
   let broken = false;
-  return new Proxy(storage, {
-    get: (target, name: keyof Storage) => async (...args: unknown[]) => {
-      try {
-        if (!broken) return await (target[name] as (...a: unknown[]) => Promise<unknown>)(...args);
-      } catch (err) {
-        if (!broken) console.warn(`syncdoc: the storage failed, so documents and pending writes are kept in memory only from now on: ${String(err)}`);
-        broken = true;
-      }
-      return name === 'claimWrites' ? [] : undefined;
-    },
-  });
+  const guarded = (name: keyof Storage) => async (...args: unknown[]) => {
+    try {
+      if (!broken) return await (storage[name] as (...a: unknown[]) => Promise<unknown>)(...args);
+    } catch (err) {
+      if (!broken) console.warn(`syncdoc: the storage failed, so documents and pending writes are kept in memory only from now on: ${String(err)}`);
+      broken = true;
+    }
+    return name === 'claimWrites' ? [] : undefined;
+  };
+  // Only its methods are guarded: anything else (a property it lacks) reads as it is.
+  return new Proxy(storage, { get: (target, name: keyof Storage) => (typeof target[name] === 'function' ? guarded(name) : target[name]) });
 }
 
 const caches = new WeakMap<DocumentTransport, DocumentCache>();

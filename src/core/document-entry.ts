@@ -93,6 +93,9 @@ export class DocumentEntry {
         // A delete answers no document; it is deleted now, even if its event comes later.
         else if (p.kind === 'delete') this.#deleted();
         this.activity.add('ack', { write: p.kind, mutationId: p.mutationId, revision: doc?.revision });
+        // The write left the queue: readers see that even when its answer changed nothing (a
+        // resent write answered as it first landed, at or below the confirmed revision).
+        this.#changed();
       },
       reach: (revision) => this.#reach(revision),
       note: (p, what, err) => {

@@ -67,6 +67,9 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       return { status: action.status, error: action.error };
     case 'snapshot': {
       const s = action.snapshot;
+      // Storage only stands in until the relay's first word: it never replaces anything the
+      // relay said (a state of any incarnation, that there is none, a drop), only the start.
+      if (s.unconfirmed && state !== INITIAL) return state;
       const other = c !== undefined && s.incarnation !== undefined && c.incarnation !== undefined && s.incarnation !== c.incarnation;
       // An older (or the same) revision of this incarnation says nothing new: unless what is
       // shown came from storage, which the relay's word replaces even at the same revision.

@@ -38,6 +38,8 @@ export class WriteQueue {
   /** Pending writes, oldest first; the one in flight stays here until answered. */
   readonly items: PendingMutation[] = [];
   #inflight: PendingMutation | undefined;
+  /** Writes an earlier page left: they go first, in the order they were added. */
+  readonly #restored = new WeakSet<PendingMutation>();
 
   constructor(readonly host: WriteHost) {}
 
@@ -48,8 +50,13 @@ export class WriteQueue {
 
   /** Adds a write (at the front: one saved by an earlier page, which came first). */
   add(p: PendingMutation, first?: boolean): void {
-    if (first) this.items.splice(this.#inflight ? 1 : 0, 0, p);
-    else this.items.push(p);
+    if (first) {
+      // After the write in flight and the earlier page's writes added before this one.
+      let i = this.#inflight ? 1 : 0;
+      while (i < this.items.length && this.#restored.has(this.items[i]!)) i++;
+      this.#restored.add(p);
+      this.items.splice(i, 0, p);
+    } else this.items.push(p);
     this.host.changed();
     this.pump();
   }

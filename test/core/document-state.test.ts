@@ -58,6 +58,16 @@ describe('document state', () => {
     expect(reduce(confirmed, { type: 'snapshot', snapshot: { revision: 9, data: {}, deleted: false, incarnation: 'i1', unconfirmed: true } })).toBe(confirmed);
   });
 
+  it("storage's state stands in only for the start: never after the relay said anything (another incarnation, none, a drop)", () => {
+    const saved = { revision: 3, data: { old: true }, deleted: false, incarnation: 'i0', unconfirmed: true };
+    const fresh = ready(1, { fresh: true }, 'i1');
+    expect(reduce(fresh, { type: 'snapshot', snapshot: saved })).toBe(fresh);
+    const missing = reduce(INITIAL, { type: 'fail', status: 'not-found', error: notFound });
+    expect(reduce(missing, { type: 'snapshot', snapshot: saved })).toBe(missing);
+    const dropped = reduce(fresh, { type: 'drop', status: 'loading' });
+    expect(reduce(dropped, { type: 'snapshot', snapshot: saved })).toBe(dropped);
+  });
+
   it('change: applies the next revision only (diff or whole data), and a delete', () => {
     const r = ready(1, { a: 1, b: { c: 1 } });
     expect(reduce(r, { type: 'change', change: { revision: 3, operation: 'merge', diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } })).toBe(r);
