@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
+import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { RealtimeClient, type RealtimeClientOptions } from '../../src/index.js';
 import { type Relay, type RelayOptions, createRelay } from '../../server/index.js';
@@ -60,4 +61,18 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ms
 export async function opened(client: RealtimeClient): Promise<RealtimeClient> {
   await eventually(() => client.status === 'open', 5000, 'the connection to open');
   return client;
+}
+
+/** Every key under `prefix` in `redis` (only those: other test files share the Redis), deleted; returns how many. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    // Only keys of this prefix, even if a pattern character in it matched more.
+    const own = keys.filter((k) => k.startsWith(prefix));
+    if (own.length > 0) deleted += await redis.del(...own);
+  } while (cursor !== '0');
+  return deleted;
 }

@@ -13,7 +13,7 @@ import { createMemoryStore, createRedisStore } from '../../server/index.js';
 import { documentKeys } from '../../server/store/redis-keys.js';
 import type { Store } from '../../server/store/types.js';
 import { type CatchUpResult, type SyncDocument, type SyncEvent, SyncError } from '../../src/protocol/index.js';
-import { STORES, freshPrefix, redisUrl, startRelay } from '../helpers/relay.js';
+import { STORES, deleteKeys, freshPrefix, redisUrl, startRelay } from '../helpers/relay.js';
 import { Wire } from '../helpers/wire.js';
 
 /** What the relay makes: 12 characters of 0-9a-v. */
@@ -46,22 +46,8 @@ beforeAll(() => {
 });
 afterAll(() => redis.quit());
 
-/**
- * Deletes every key under `prefix`, this file's own (other files run on the same Redis at the
- * same time, each under its own prefix): what a Redis without persistence loses on a restart.
- */
-async function loseEverything(prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    // Only keys of this prefix, even if a pattern character in it matched more.
-    const own = keys.filter((k) => k.startsWith(prefix));
-    if (own.length > 0) deleted += await redis.del(...own);
-  } while (cursor !== '0');
-  return deleted;
-}
+/** What a Redis without persistence loses on a restart: every key under this file's own prefix. */
+const loseEverything = (prefix: string) => deleteKeys(redis, prefix);
 
 describe.each(STORES)('incarnations (%s store)', (kind) => {
   let relay: Relay;

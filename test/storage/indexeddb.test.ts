@@ -7,6 +7,7 @@ import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Storage, StoredDocument, StoredWrite } from '../../src/storage.js';
 import { indexedDbStorage } from '../../src/storage.js';
+import { rawRecords as readRecords } from '../helpers/pages.js';
 import { TestLocks, realWebLocks, webLocks } from './locks.js';
 
 let factory: IDBFactory;
@@ -58,23 +59,8 @@ const write = (mutationId: string, seq: number, extra: Partial<StoredWrite> = {}
 
 const ids = (writes: StoredWrite[]) => writes.map((w) => w.mutationId);
 
-/** Every record of one store, read straight from the database (the storage's own connection left alone). */
-async function rawRecords(store: 'documents' | 'writes'): Promise<Array<Record<string, unknown>>> {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const req = factory.open(`syncdoc:${name}`);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-  try {
-    return await new Promise((resolve, reject) => {
-      const req = db.transaction(store).objectStore(store).getAll();
-      req.onsuccess = () => resolve(req.result as Array<Record<string, unknown>>);
-      req.onerror = () => reject(req.error);
-    });
-  } finally {
-    db.close();
-  }
-}
+/** The records of one object store, read straight from the database. */
+const rawRecords = (store: 'documents' | 'writes') => readRecords({ indexedDB: factory, name }, store);
 
 /** The names of the held Web Locks that belong to this test's database. */
 async function heldLocks(): Promise<string[]> {
