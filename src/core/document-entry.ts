@@ -72,6 +72,8 @@ export class DocumentEntry {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #stopStatus: (() => void) | undefined;
   #wasOffline = false;
+  /** An event came: storage's copy, if read later, is not shown (see #activate). */
+  #heard = false;
 
   constructor(
     readonly service: string,
@@ -198,15 +200,21 @@ export class DocumentEntry {
       },
     );
     this.#stopStatus = t.on('status', (status) => {
-      if (status !== 'open') this.#wasOffline = true;
-      else if (this.#wasOffline) {
+      if (status !== 'open') {
+        this.#wasOffline = true;
+        // Events held are of the connection that dropped: what came since, the catch-up (or the
+        // load, sent again) tells; one held from before may be of a document lost since.
+        this.#early.clear();
+      } else if (this.#wasOffline) {
         this.#wasOffline = false;
         // Back: catch up on what happened meanwhile (or load again, if it never loaded).
         if (this.#state.confirmed) this.#catchUp();
         else if (!this.#loading) void this.#load();
       }
     });
-    void this.#storage?.loadDocument(this.service, this.id).then((saved) => saved && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }));
+    // (nor after an event: held for the load, it may be of another creation of the document,
+    // which the copy would stand before)
+    void this.#storage?.loadDocument(this.service, this.id).then((saved) => saved && !this.#heard && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }));
     void this.#load();
   }
 
@@ -263,6 +271,8 @@ export class DocumentEntry {
             create = this.#create;
             continue;
           }
+          // Nothing to show, nor to keep: a copy storage still has is of a document the relay lost.
+          void this.#storage?.removeDocument(this.service, this.id);
           this.#fail('not-found', e);
         }
       }
@@ -279,7 +289,7 @@ export class DocumentEntry {
     if (c?.incarnation !== undefined && snapshot.incarnation !== undefined && c.incarnation !== snapshot.incarnation) {
       const err = this.#recreated();
       this.activity.add('dropped', { error: err.message });
-      this.#rejectWrites(err);
+      this.#rejectWrites(err, snapshot.incarnation);
       this.#early.clear();
     }
     this.#dispatch({ type: 'snapshot', snapshot });
@@ -310,10 +320,10 @@ export class DocumentEntry {
    * What the entry held is not what the relay has (lost, created again, or no longer readable):
    * dropped, with the writes made on it, which fail with `writeError`.
    */
-  #drop(status: 'loading' | 'not-found' | 'error', error: SyncError, writeError: SyncError): void {
+  #drop(status: 'loading' | 'not-found' | 'error', error: SyncError, writeError: SyncError, current?: string): void {
     this.#early.clear();
     this.activity.add('dropped', { error: error.message });
-    this.#rejectWrites(writeError);
+    this.#rejectWrites(writeError, current);
     void this.#storage?.removeDocument(this.service, this.id);
     this.#dispatch({ type: 'drop', status, error });
   }
@@ -330,14 +340,16 @@ export class DocumentEntry {
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
+    this.#heard = true;
     const { revision, operation, incarnation } = event.metadata;
     const c = this.#state.confirmed;
     if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
       // Another creation of this document: what we hold is of the one before. Its create event
       // brings the new one; any other event means loading it.
       const err = this.#recreated();
-      this.#drop('loading', err, err);
-      if (operation !== 'create') return this.#reload();
+      this.#drop('loading', err, err, incarnation);
+      // (held all the same: a load already running may have been answered before this event)
+      if (operation !== 'create') this.#reload();
     }
     // Applied when it is next in line: now, or after the load or a catch-up.
     this.#early.set(revision, event);
@@ -364,13 +376,22 @@ export class DocumentEntry {
   #drainEarly(): void {
     const c = () => this.#state.confirmed;
     if (!c()) return;
-    for (const r of this.#early.keys()) if (r <= c()!.revision) this.#early.delete(r);
+    // Held from before the load, of another creation: all dropped (one left ahead of the next in
+    // line would ask for a catch-up after every catch-up, forever); the catch-up (naming ours)
+    // brings the truth.
+    let other = false;
+    for (const [r, e] of this.#early) {
+      if (r <= c()!.revision) this.#early.delete(r);
+      else if (c()!.incarnation && e.metadata.incarnation !== c()!.incarnation) {
+        this.#early.delete(r);
+        other = true;
+      }
+    }
+    if (other) return this.#catchUp();
     let next: SyncEvent | undefined;
     while ((next = this.#early.get(c()!.revision + 1))) {
       const { metadata } = next;
       this.#early.delete(metadata.revision);
-      // Held from before the load, of another creation: the catch-up (naming ours) brings the truth.
-      if (metadata.incarnation !== c()!.incarnation && c()!.incarnation) return this.#catchUp();
       try {
         this.#apply({ ...metadata, ...next.payload });
       } catch (err) {
@@ -393,7 +414,7 @@ export class DocumentEntry {
     this.#catchingUp = true;
     this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })
       .then((result) => this.#applyCatchUp(result as CatchUpResult))
-      .catch((err: unknown) => this.#catchUpFailed(asSyncError(err)))
+      .catch((err: unknown) => this.#catchUpFailed(asSyncError(err), c.incarnation))
       .finally(() => {
         this.#catchingUp = false;
         if (this.#catchUpAgain) {
@@ -404,9 +425,10 @@ export class DocumentEntry {
   }
 
   /** A catch-up answering `not_found`: the relay lost the document (a soft delete still answers). */
-  #catchUpFailed(err: SyncError): void {
+  #catchUpFailed(err: SyncError, asked: string | undefined): void {
     this.activity.add('catch-up', { error: err.message });
-    if (err.code !== 'not_found' || !this.#state.confirmed) return;
+    // (about the incarnation asked of: one that came since, by its create event, is not gone)
+    if (err.code !== 'not_found' || !this.#state.confirmed || this.#state.confirmed.incarnation !== asked) return;
     this.#drop('not-found', err, this.#gone());
     // Missing, and a reader brought data to create it with: create it again.
     if (this.#create) this.#reload(this.#create);
@@ -433,7 +455,7 @@ export class DocumentEntry {
       try {
         this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult);
       } catch (err) {
-        return this.#catchUpFailed(asSyncError(err));
+        return this.#catchUpFailed(asSyncError(err), c.incarnation);
       }
     }
   }
@@ -465,8 +487,10 @@ export class DocumentEntry {
   }
 
   /** Fails every queued write with `error`. */
-  #rejectWrites(error: SyncError): void {
-    for (const p of this.#writes.rejectAll(error)) {
+  #rejectWrites(error: SyncError, current?: string): void {
+    // Those bound to the incarnation the relay has now (saved on it by an earlier page) were
+    // made on the document as it is: the relay judges them.
+    for (const p of this.#writes.rejectAll(error, (p) => current !== undefined && p.incarnation === current)) {
       this.activity.add('rollback', { write: p.kind, mutationId: p.mutationId, error: error.code });
       this.#failed(p, error);
     }

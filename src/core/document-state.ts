@@ -87,7 +87,9 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
         if (diff) next = applyDiff(c.data, diff, { freeze: true });
         else if (data) next = replaceEqualDeep(c.data, data as JsonObject);
       }
-      return { ...state, confirmed: { ...c, revision, data: next, deleted: operation === 'delete' } };
+      // The relay's own change, next after the revision shown: it confirms what storage showed
+      // (the relay sends changes of the incarnation held only), and the result.
+      return { ...state, confirmed: { ...c, revision, data: next, deleted: operation === 'delete' }, unconfirmed: undefined };
     }
   }
 }

@@ -40,6 +40,11 @@ export interface PendingMutation {
    * relay refuses it on a document created again since).
    */
   build(base: JsonObject, revision: number, incarnation?: string): BuiltRequest;
+  /**
+   * The incarnation it insists on: the one it was saved on (restored from storage), else the
+   * one it was last built on; none before that.
+   */
+  readonly incarnation: string | undefined;
   /** Conflict retries left (for `update`). */
   retriesLeft: number;
   /** Times it was sent again after `timeout` (its outcome unknown). */
@@ -90,6 +95,9 @@ export function pendingMutation(
     retriesLeft: payload.retries ?? 0,
     resends: 0,
     ...settle,
+    get incarnation() {
+      return payload.incarnation ?? incarnation;
+    },
     apply: (base) =>
       kind === 'update'
         ? produce(base, recipe)

@@ -73,12 +73,20 @@ export class WriteQueue {
     this.remove(this.items.find((p) => p.mutationId === mutationId));
   }
 
-  /** Fails every write (none is in flight any more); returns them. */
-  rejectAll(err: SyncError): PendingMutation[] {
-    this.#inflight = undefined;
-    const all = this.items.splice(0);
-    for (const p of all) p.reject(err);
-    return all;
+  /**
+   * Fails every write but those `keep` accepts (they stay, in flight or waiting); returns the
+   * others.
+   * The write in flight has left the list already when its event came back before its
+   * answer: not answered, it fails too.
+   */
+  rejectAll(err: SyncError, keep: (p: PendingMutation) => boolean = () => false): PendingMutation[] {
+    const inflight = this.#inflight;
+    const all = inflight && !this.items.includes(inflight) ? [inflight, ...this.items] : [...this.items];
+    const failed = all.filter((p) => !keep(p));
+    for (const p of failed) this.remove(p);
+    if (inflight && failed.includes(inflight)) this.#inflight = undefined;
+    for (const p of failed) p.reject(err);
+    return failed;
   }
 
   /** Sends the next write when none is in flight. */
