@@ -3,10 +3,20 @@
  * against a real in-process store (the memory driver, with the relay's own request code), but
  * the test decides when each request is processed, when its answer arrives, and which events
  * arrive, twice, late or never. A disconnect loses undelivered answers and events and, like the
- * real client, resends unanswered requests after reconnecting.
+ * real client, resends unanswered requests after reconnecting. The "relay" can restart empty
+ * (a fresh memory store: every document lost, every connection dropped and back), and a
+ * connection can go away for good (its page was reloaded).
  */
 import type { ConnectionStatus, RealtimeClient, SubscribeOptions, SyncEvent } from '../../src/index.js';
-import { type ClientMessage, type ResultMessage, SyncError, filterMatches, topicMatches } from '../../src/protocol/index.js';
+import {
+  type ClientMessage,
+  type JsonObject,
+  type ResultMessage,
+  type SyncEventMetadata,
+  SyncError,
+  filterMatches,
+  topicMatches,
+} from '../../src/protocol/index.js';
 import type { RequestOptions, WithoutRid } from '../../src/core/connection.js';
 import type { DocumentTransport } from '../../src/core/document-transport.js';
 import { type DocumentRequest, isDocumentRequest, runRequest } from '../../server/requests.js';
@@ -20,24 +30,67 @@ interface Call {
   reject: (e: SyncError) => void;
 }
 
+/** One committed write, as the store published it. */
+export interface Committed {
+  metadata: SyncEventMetadata;
+  /** The document's data after the write. */
+  data: JsonObject;
+}
+
 /** One shared store and the fake connections to it. */
 export class FakeServer {
-  readonly store: Store = createMemoryStore();
+  #store: Store;
   private readonly transports: FakeTransport[] = [];
+  /** Every write committed, by every store this server had (restarts included), in order. */
+  readonly committed: Committed[] = [];
 
   constructor() {
-    this.store.onEvent((e) => {
-      const frames = new EventFrames(e);
-      const event = (JSON.parse(frames.frame('diff').toString()) as { event: SyncEvent }).event;
-      for (const t of this.transports) t.offer(event);
-    });
+    this.#store = this.#fresh();
+  }
+
+  /** The store requests run against now (a new one after each {@link restart}). */
+  get store(): Store {
+    return this.#store;
   }
 
   /** A new connection, open. */
   connect(): FakeTransport {
-    const t = new FakeTransport(this.store);
+    const t = new FakeTransport(() => this.#store);
     this.transports.push(t);
     return t;
+  }
+
+  /**
+   * The relay restarts empty (a store that kept nothing, as the memory driver does across a
+   * restart): every document and remembered mutation id is lost, and every open connection
+   * drops (answers and events not delivered are lost) and comes back, resending what was not
+   * answered. Connections that were down stay down.
+   */
+  restart(): void {
+    this.#store = this.#fresh();
+    const open = this.transports.filter((t) => t.status === 'open');
+    for (const t of open) t.disconnect();
+    for (const t of open) t.reconnect();
+  }
+
+  /** A connection goes away for good (its page is gone): nothing reaches it, nothing it sent runs. */
+  leave(t: FakeTransport): void {
+    const i = this.transports.indexOf(t);
+    if (i >= 0) this.transports.splice(i, 1);
+    t.close();
+  }
+
+  /** A memory store whose events reach the connections (only while it is the server's store). */
+  #fresh(): Store {
+    const store = createMemoryStore();
+    store.onEvent((e) => {
+      if (store !== this.#store) return;
+      this.committed.push({ metadata: { ...e.metadata }, data: structuredClone(e.data()) });
+      const frames = new EventFrames(e);
+      const event = (JSON.parse(frames.frame('diff').toString()) as { event: SyncEvent }).event;
+      for (const t of this.transports) t.offer(event);
+    });
+    return store;
   }
 }
 
@@ -54,10 +107,15 @@ export class FakeTransport implements DocumentTransport {
   private readonly eventHandlers = new Set<(e: SyncEvent) => void>();
   private readonly statusHandlers = new Set<(s: ConnectionStatus) => void>();
   private nextSub = 1;
+  readonly #store: () => Store;
 
-  constructor(private readonly store: Store) {}
+  /** Over one store, or over whichever store `store()` returns when a request runs. */
+  constructor(store: Store | (() => Store)) {
+    this.#store = typeof store === 'function' ? store : () => store;
+  }
 
   request(message: WithoutRid<ClientMessage>, _options?: RequestOptions): Promise<ResultMessage['result']> {
+    if (this.status === 'closed') return new Promise(() => {}); // nothing of a page that is gone runs
     return new Promise((resolve, reject) => this.outbox.push({ message, resolve, reject }));
   }
 
@@ -94,14 +152,19 @@ export class FakeTransport implements DocumentTransport {
     if (wanted) this.inbox.push(event);
   }
 
-  /** Runs the oldest unprocessed request against the store; its answer waits in `answers`. */
+  /**
+   * Runs the oldest unprocessed request against the store; its answer waits in `answers`. Not
+   * while the connection is down: nothing is on the wire then (unanswered requests go out again
+   * after {@link reconnect}), so no answer made before a reconnect arrives after it.
+   */
   async process(index = 0): Promise<boolean> {
+    if (this.status !== 'open') return false;
     const call = this.outbox.splice(index, 1)[0];
     if (!call) return false;
     const m = { ...call.message, rid: 1 } as ClientMessage;
     let deliver: () => void;
     try {
-      const result = isDocumentRequest(m) ? await runRequest(this.store, ANYONE, m as DocumentRequest) : null;
+      const result = isDocumentRequest(m) ? await runRequest(this.#store(), ANYONE, m as DocumentRequest) : null;
       deliver = () => call.resolve(structuredClone(result));
     } catch (err) {
       const e = err instanceof SyncError ? err : new SyncError('internal', String(err));
@@ -143,14 +206,25 @@ export class FakeTransport implements DocumentTransport {
 
   /** The connection is back. */
   reconnect(): void {
-    if (this.status === 'open') return;
+    if (this.status === 'open' || this.status === 'closed') return;
     this.status = 'open';
     for (const h of [...this.statusHandlers]) h('open');
   }
 
-  /** Whether anything is still waiting. */
+  /**
+   * Gone for good, silently (see {@link FakeServer.leave}): what was waiting is lost, no
+   * handler hears of it (the page it served is gone), and no request it still makes runs.
+   */
+  close(): void {
+    this.status = 'closed';
+    this.outbox.length = 0;
+    this.answers.length = 0;
+    this.inbox.length = 0;
+  }
+
+  /** Whether anything is still waiting (requests only once the connection is open again). */
   get busy(): boolean {
-    return this.outbox.length + this.answers.length + this.inbox.length > 0;
+    return (this.status === 'open' ? this.outbox.length : 0) + this.answers.length + this.inbox.length > 0;
   }
 }
 
