@@ -72,8 +72,9 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       if (s.unconfirmed && state !== INITIAL) return state;
       const other = c !== undefined && s.incarnation !== undefined && c.incarnation !== undefined && s.incarnation !== c.incarnation;
       // An older (or the same) revision of this incarnation says nothing new: unless what is
-      // shown came from storage, which the relay's word replaces even at the same revision.
-      if (c && !other && (s.revision < c.revision || (s.revision === c.revision && !state.unconfirmed) || s.unconfirmed)) return state;
+      // shown came from storage, which the relay's word replaces whatever its revision (the
+      // relay may be behind what was saved: its Redis restored from an older copy).
+      if (c && !other && (s.unconfirmed || (!state.unconfirmed && s.revision <= c.revision))) return state;
       const data = other ? (s.data as JsonObject) : replaceEqualDeep(c?.data, s.data as JsonObject);
       return { status: 'loading', confirmed: { revision: s.revision, data, deleted: s.deleted, incarnation: s.incarnation ?? c?.incarnation }, unconfirmed: s.unconfirmed };
     }

@@ -6,6 +6,7 @@
 import { type CSSProperties, type ReactNode, useState } from 'react';
 import { SyncDevtools } from '../../src/devtools.js';
 import { RealtimeProvider, useConnectionError, useConnectionStatus, useRealtime } from '../../src/react.js';
+import { indexedDbStorage } from '../../src/storage.js';
 
 /**
  * The relay: `?relay=` on the page (the e2e tests use it), else STORYBOOK_RELAY_URL (set by
@@ -95,6 +96,8 @@ export function ConnectionBar({ label, title }: { label: string; title?: ReactNo
 /**
  * One client in a box: its own RealtimeClient (provider), signed in as `user` with `grants`
  * from the dev token endpoint, its connection bar, and optionally the devtools panel of a document.
+ * With `storage` (a name), its documents and pending writes are kept in the IndexedDB storage of
+ * that name (`indexedDbStorage`), so they survive a reload of the page.
  */
 export function ClientPanel({
   label,
@@ -102,6 +105,7 @@ export function ClientPanel({
   user,
   grants,
   devtools,
+  storage: storageName,
   children,
 }: {
   label: string;
@@ -109,12 +113,15 @@ export function ClientPanel({
   user: string;
   grants: readonly string[];
   devtools?: { service: string; id: string } | undefined;
+  storage?: string | undefined;
   children: ReactNode;
 }): ReactNode {
   const [url] = useState(relayUrl);
   const [token] = useState(() => tokenFor(user, grants));
+  // Made once per client, as the provider reads it once; the page going away releases it.
+  const [storage] = useState(() => (storageName === undefined ? undefined : indexedDbStorage(storageName)));
   return (
-    <RealtimeProvider url={url} token={token}>
+    <RealtimeProvider url={url} token={token} storage={storage}>
       <section style={styles.client} data-testid={`client-${label}`}>
         <ConnectionBar label={label} title={title} />
         {children}
@@ -142,13 +149,15 @@ const USERS = { A: 'alice', B: 'bob' } as const;
 
 /**
  * Two independent clients of one relay, side by side, signed in as alice (A) and bob (B) with
- * the same `grants`, each with the devtools panel of `devtools`.
+ * the same `grants`, each with the devtools panel of `devtools`, and with `storage`, each with
+ * the IndexedDB storage it names for the client.
  */
 export function TwoClients({
   title,
   intro,
   grants,
   devtools,
+  storage,
   children,
 }: {
   title: string;
@@ -156,13 +165,18 @@ export function TwoClients({
   /** What both clients' tokens allow, e.g. `['counter:read,write']`. */
   grants: readonly string[];
   devtools?: { service: string; id: string };
+  /**
+   * The storage name of each client (see {@link ClientPanel}). Give each its own: clients on one
+   * storage share its pending writes, so after a reload either could send the other's.
+   */
+  storage?: (label: 'A' | 'B') => string;
   children: (label: 'A' | 'B') => ReactNode;
 }): ReactNode {
   return (
     <DemoPage title={title} intro={intro}>
       <div style={styles.row}>
         {(['A', 'B'] as const).map((label) => (
-          <ClientPanel key={label} label={label} user={USERS[label]} grants={grants} devtools={devtools}>
+          <ClientPanel key={label} label={label} user={USERS[label]} grants={grants} devtools={devtools} storage={storage?.(label)}>
             {children(label)}
           </ClientPanel>
         ))}

@@ -4,7 +4,6 @@
  * `npm start`), driven in Debian's Chromium. Each test saves a screenshot of its pages when it
  * fails (test-results/e2e/).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -15,18 +14,18 @@ import { SECRET } from '../helpers/auth.js';
 import { startRelay } from '../helpers/relay.js';
 import { ensureChromium, launchChromium } from './chromium.js';
 import { serveStatic } from './static-server.js';
+import { RESULTS, buildStorybook, pageTracker, storyPageUrl } from './storybook.js';
 
-const RESULTS = 'test-results/e2e';
 let browser: Browser;
 let storybook: { url: string; close: () => Promise<void> };
 let relay: Relay;
 let tokens: TokenServer;
-const pages: Page[] = [];
+const { track, withScreenshots } = pageTracker();
 
 beforeAll(async () => {
   ensureChromium();
   // The static Storybook is built by the test itself, so it always shows the current stories.
-  execFileSync('npx', ['storybook', 'build', '-c', 'stories/.storybook', '-o', 'storybook-static', '--quiet'], { stdio: 'pipe' });
+  buildStorybook('storybook-static');
   storybook = await serveStatic(`${process.cwd()}/storybook-static`);
   relay = await startRelay('redis', { auth: { secret: SECRET } });
   tokens = await startTokenServer({ secret: SECRET, port: 0 });
@@ -42,32 +41,15 @@ afterAll(async () => {
 
 /** A story's page URL, with the test relay, its token endpoint (unless told another) and a document id. */
 function storyUrl(storyId: string, doc: string, tokenUrl = tokens.url): string {
-  const query = new URLSearchParams({ id: storyId, viewMode: 'story', relay: relay.url, tokens: tokenUrl, doc });
-  return `${storybook.url}/iframe.html?${query}`;
+  return storyPageUrl(storybook.url, storyId, { relay: relay.url, tokens: tokenUrl, doc });
 }
 
 /** Opens a story in its own page (own browser context: nothing shared, like two users). */
 async function openStory(storyId: string, doc: string, tokenUrl?: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  pages.push(page);
+  const page = track(await context.newPage());
   await page.goto(storyUrl(storyId, doc, tokenUrl));
   return page;
-}
-
-/** Runs a test body; on failure, screenshots every page it opened, then fails. */
-async function withScreenshots(name: string, body: () => Promise<void>): Promise<void> {
-  const first = pages.length;
-  try {
-    await body();
-  } catch (err) {
-    for (const [i, page] of pages.slice(first).entries()) {
-      await page.screenshot({ path: `${RESULTS}/${name}-page${i + 1}.png`, fullPage: true }).catch(() => {});
-    }
-    throw err;
-  } finally {
-    for (const page of pages.splice(first)) await page.context().close();
-  }
 }
 
 const fresh = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -203,8 +185,7 @@ describe('demos in a real browser', () => {
       await withScreenshots(`render-${story.id}`, async () => {
         const errors: string[] = [];
         const context = await browser.newContext();
-        const page = await context.newPage();
-        pages.push(page);
+        const page = track(await context.newPage());
         page.on('console', (m) => {
           if (m.type() === 'error') errors.push(m.text());
         });

@@ -1,0 +1,52 @@
+/**
+ * What the browser tests share: the static Storybook, built by the test file itself (so it always
+ * shows the current stories), the URL of a story's page, and screenshots of a test's pages when
+ * it fails.
+ */
+import { execFileSync } from 'node:child_process';
+import type { Page } from 'playwright-core';
+
+/** Where failing tests leave screenshots of their pages. */
+export const RESULTS = 'test-results/e2e';
+
+/**
+ * Builds the static Storybook into `outDir`. Each test file builds its own (another file may be
+ * building at the same time, in another worker), so give each file a directory of its own.
+ */
+export function buildStorybook(outDir: string): void {
+  execFileSync('npx', ['storybook', 'build', '-c', 'stories/.storybook', '-o', outDir, '--quiet'], { stdio: 'pipe' });
+}
+
+/** A story's page (the bare iframe, no Storybook UI) with `params` in its query (relay, tokens, doc). */
+export function storyPageUrl(storybookUrl: string, storyId: string, params: Record<string, string>): string {
+  const query = new URLSearchParams({ id: storyId, viewMode: 'story', ...params });
+  return `${storybookUrl}/iframe.html?${query}`;
+}
+
+/** The pages of the running test: screenshot when it fails, closed (with their contexts) when it ends. */
+export function pageTracker(dir: string = RESULTS): {
+  track: (page: Page) => Page;
+  withScreenshots: (name: string, body: () => Promise<void>) => Promise<void>;
+} {
+  const pages: Page[] = [];
+  return {
+    track(page) {
+      pages.push(page);
+      return page;
+    },
+    /** Runs a test body; on failure, screenshots every page it opened (those still open), then fails. */
+    async withScreenshots(name, body) {
+      const first = pages.length;
+      try {
+        await body();
+      } catch (err) {
+        for (const [i, page] of pages.slice(first).entries()) {
+          await page.screenshot({ path: `${dir}/${name}-page${i + 1}.png`, fullPage: true }).catch(() => {});
+        }
+        throw err;
+      } finally {
+        for (const page of pages.splice(first)) await page.context().close();
+      }
+    },
+  };
+}
