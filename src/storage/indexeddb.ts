@@ -66,11 +66,16 @@ export function indexedDbStorage(name: string, options: IndexedDbStorageOptions 
         .catch((err: unknown) => reject(fail('cannot take its owner lock', err)));
     }));
 
-  async function ready(): Promise<IDBDatabase> {
+  /**
+   * The open database. `writes`: for the writes' store, whose records are owned, so the owner
+   * lock comes first; documents are nobody's, and a reload reads its document without waiting
+   * for a lock (that wait is on the path to the first paint).
+   */
+  async function ready(writes = true): Promise<IDBDatabase> {
     if (closed) throw new Error(`syncdoc/storage "${name}": the storage is closed`);
     const factory = options.indexedDB ?? globalThis.indexedDB;
     if (!factory) throw new Error(`syncdoc/storage "${name}": IndexedDB is not available in this environment`);
-    if (locks) await own(locks);
+    if (locks && writes) await own(locks);
     opening ??= openDatabase(factory, dbName).then(
       (db) => {
         // Another tab upgrading the database (a newer syncdoc) waits for this connection: let
@@ -93,7 +98,7 @@ export function indexedDbStorage(name: string, options: IndexedDbStorageOptions 
   }
 
   async function run<T>(what: string, store: StoreName, mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T> {
-    const db = await ready();
+    const db = await ready(store === 'writes');
     try {
       return await transact(db, store, mode, body);
     } catch (err) {
