@@ -13,6 +13,7 @@ import { redisCpu } from './redis-cpu.js';
 import { relayWrites } from './relay-writes.js';
 import { selectRenders } from './select-renders.js';
 import { sharedb } from './sharedb.js';
+import { storageReload } from './storage-reload.js';
 import { wireBytes } from './wire-bytes.js';
 
-export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus, authWrites, floodLatency];
+export const MEASURES: Measure[] = [relayWrites, fanout, latency, crossRelay, redisCpu, clientDiff, selectRenders, wireBytes, idleMemory, bundleSize, sharedb, hocuspocus, authWrites, floodLatency, storageReload];
