@@ -91,7 +91,7 @@ async function makeEvents(base: JsonObject, count: number): Promise<{ events: Sy
 /** A document entry of the hook cache, subscribed and loaded (revision 1) through the fake transport. */
 async function loadedEntry(base: JsonObject) {
   const server = new FakeServer();
-  await server.store.create(SERVICE, ID, structuredClone(base));
+  const { incarnation } = await server.store.create(SERVICE, ID, structuredClone(base));
   const transport = server.connect();
   const { entry } = documentCache(transport, { gcTime: 0 }).document(SERVICE, ID);
   let notified = 0;
@@ -100,7 +100,7 @@ async function loadedEntry(base: JsonObject) {
   transport.answer();
   await settle();
   if (entry.getSnapshot().status !== 'ready') throw new Error('client-diff: the entry did not load');
-  return { entry, unsubscribe, notified: () => notified, close: () => server.store.close() };
+  return { entry, incarnation, unsubscribe, notified: () => notified, close: () => server.store.close() };
 }
 
 export const clientDiff: Measure = {
@@ -118,6 +118,8 @@ export const clientDiff: Measure = {
     const applyDiffs = async (check = false): Promise<number> => {
       const loaded = await loadedEntry(base);
       const copies = structuredClone(events) as SyncEvent[]; // as if freshly parsed from the wire
+      // (made by another store: of the loaded document's creation, so the entry applies them)
+      for (const e of copies) e.metadata.incarnation = loaded.incarnation;
       const before = loaded.notified();
       const t0 = performance.now();
       for (const e of copies) loaded.entry.receive(e);

@@ -72,6 +72,8 @@ export class DocumentEntry {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #stopStatus: (() => void) | undefined;
   #wasOffline = false;
+  /** Inside {@link DocumentEntry.#batch}: readers are told at its end. */
+  #holding = 0;
   /** An event came: storage's copy, if read later, is not shown (see #activate). */
   #heard = false;
 
@@ -139,6 +141,20 @@ export class DocumentEntry {
     if (c && !prev.confirmed) this.#settleLoad();
     if (c && !next.unconfirmed) this.#save();
     this.#writes.pump();
+    this.#changed();
+  }
+
+  /**
+   * Runs several changes as one: readers are told once, after all of them (an event that
+   * confirms our own write never shows it applied twice in between).
+   */
+  #batch(fn: () => void): void {
+    this.#holding++;
+    try {
+      fn();
+    } finally {
+      this.#holding--;
+    }
     this.#changed();
   }
 
@@ -279,8 +295,7 @@ export class DocumentEntry {
       break;
     }
     this.#loading = false;
-    this.#drainEarly();
-    this.#changed();
+    this.#batch(() => this.#drainEarly());
   }
 
   /** A full state from the relay: one of another incarnation replaces everything, writes included. */
@@ -340,29 +355,30 @@ export class DocumentEntry {
 
   /** An event for this document (already routed by service and id). */
   receive(event: SyncEvent): void {
-    this.#heard = true;
-    const { revision, operation, incarnation } = event.metadata;
-    const c = this.#state.confirmed;
-    if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
-      // Another creation of this document: what we hold is of the one before. Its create event
-      // brings the new one; any other event means loading it.
-      const err = this.#recreated();
-      this.#drop('loading', err, err, incarnation);
-      // (held all the same: a load already running may have been answered before this event)
-      if (operation !== 'create') this.#reload();
-    }
-    // Applied when it is next in line: now, or after the load or a catch-up.
-    this.#early.set(revision, event);
-    // Missing (not loading): a create event brings the document into being.
-    if (operation === 'create' && revision === 1 && !this.#loading) this.#fromCreateEvent();
-    this.#drainEarly();
-    this.#changed();
+    this.#batch(() => {
+      this.#heard = true;
+      const { revision, operation, incarnation } = event.metadata;
+      const c = this.#state.confirmed;
+      if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
+        // Another creation of this document: what we hold is of the one before. Its create event
+        // brings the new one; any other event means loading it.
+        const err = this.#recreated();
+        this.#drop('loading', err, err, incarnation);
+        // (held all the same: a load already running may have been answered before this event)
+        if (operation !== 'create') this.#reload();
+      }
+      // Applied when it is next in line: now, or after the load or a catch-up.
+      this.#early.set(revision, event);
+      // Missing (not loading): a create event brings the document into being.
+      if (operation === 'create' && revision === 1 && !this.#loading) this.#fromCreateEvent();
+      this.#drainEarly();
+    });
   }
 
   /** Applies a change that follows the confirmed revision. */
-  #apply(change: Change & { mutationId?: string | undefined }): void {
+  #apply(change: Pick<Change, 'revision' | 'operation'> & { mutationId?: string | undefined }, body: Pick<Change, 'diff' | 'data'>): void {
     if (change.revision !== this.#state.confirmed!.revision + 1) return; // seen already
-    this.#dispatch({ type: 'change', change });
+    this.#dispatch({ type: 'change', change, body });
     const { revision, operation, mutationId } = change;
     this.activity.add('event', { revision, operation, mutationId });
     // Our own write came back as an event: it is now part of the confirmed state.
@@ -380,9 +396,10 @@ export class DocumentEntry {
     // line would ask for a catch-up after every catch-up, forever); the catch-up (naming ours)
     // brings the truth.
     let other = false;
+    const { revision, incarnation } = c()!;
     for (const [r, e] of this.#early) {
-      if (r <= c()!.revision) this.#early.delete(r);
-      else if (c()!.incarnation && e.metadata.incarnation !== c()!.incarnation) {
+      if (r <= revision) this.#early.delete(r);
+      else if (incarnation && e.metadata.incarnation !== incarnation) {
         this.#early.delete(r);
         other = true;
       }
@@ -393,7 +410,7 @@ export class DocumentEntry {
       const { metadata } = next;
       this.#early.delete(metadata.revision);
       try {
-        this.#apply({ ...metadata, ...next.payload });
+        this.#apply(metadata, next.payload);
       } catch (err) {
         // A diff that does not fit our state means our state is wrong: fetch the truth instead.
         this.activity.add('catch-up', { revision: metadata.revision, error: asSyncError(err).message });
@@ -435,17 +452,18 @@ export class DocumentEntry {
   }
 
   #applyCatchUp(result: CatchUpResult): void {
-    if ('snapshot' in result) {
-      this.activity.add('catch-up', { revision: result.revision });
-      this.#confirmFromRelay({ revision: result.revision, data: result.snapshot as JsonObject, deleted: result.deleted, incarnation: result.incarnation });
-    } else {
-      const c = this.#state.confirmed!;
-      this.activity.add('catch-up', { changes: result.changes.length, since: c.revision });
-      // (the relay answers changes only for the incarnation asked about)
-      for (const ch of result.changes) this.#apply(ch);
-    }
-    this.#drainEarly();
-    this.#changed();
+    this.#batch(() => {
+      if ('snapshot' in result) {
+        this.activity.add('catch-up', { revision: result.revision });
+        this.#confirmFromRelay({ revision: result.revision, data: result.snapshot as JsonObject, deleted: result.deleted, incarnation: result.incarnation });
+      } else {
+        const c = this.#state.confirmed!;
+        this.activity.add('catch-up', { changes: result.changes.length, since: c.revision });
+        // (the relay answers changes only for the incarnation asked about)
+        for (const ch of result.changes) this.#apply(ch, ch);
+      }
+      this.#drainEarly();
+    });
   }
 
   /** Waits (by catching up) until the confirmed revision is at least `revision`. */
@@ -527,8 +545,9 @@ export class DocumentEntry {
     }, SAVE_EVERY);
   }
 
-  /** Recomputes the snapshot and tells readers when it changed. */
+  /** Recomputes the snapshot and tells readers when it changed (at the end of a batch, inside one). */
   #changed(): void {
+    if (this.#holding) return;
     if (this.idle) this.#onIdle(this); // e.g. the last pending write settled after the readers left
     const next = this.#compute();
     const prev = this.#snapshot;

@@ -47,8 +47,11 @@ export type EntryAction =
   | { type: 'fail'; status: 'not-found' | 'error'; error: SyncError }
   /** A full state. Applied when newer, when of another incarnation, or over one from storage. */
   | { type: 'snapshot'; snapshot: Snapshot }
-  /** The change that follows the confirmed revision (throws when its diff does not fit). */
-  | { type: 'change'; change: Change }
+  /**
+   * The change that follows the confirmed revision (throws when its diff does not fit): what
+   * it was, and what it changed (an event's metadata and payload, or a catch-up's record twice).
+   */
+  | { type: 'change'; change: Pick<Change, 'revision' | 'operation'>; body: Pick<Change, 'diff' | 'data'> }
   /** What the entry had is no longer true (lost by the relay, or no longer readable). */
   | { type: 'drop'; status: 'loading' | 'not-found' | 'error'; error?: SyncError | undefined };
 
@@ -79,7 +82,8 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       return { status: 'loading', confirmed: { revision: s.revision, data, deleted: s.deleted, incarnation: s.incarnation ?? c?.incarnation }, unconfirmed: s.unconfirmed };
     }
     case 'change': {
-      const { revision, operation, diff, data } = action.change;
+      const { revision, operation } = action.change;
+      const { diff, data } = action.body;
       if (!c || revision !== c.revision + 1) return state;
       let next = c.data;
       if (operation !== 'delete') {
@@ -90,7 +94,7 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       }
       // The relay's own change, next after the revision shown: it confirms what storage showed
       // (the relay sends changes of the incarnation held only), and the result.
-      return { ...state, confirmed: { ...c, revision, data: next, deleted: operation === 'delete' }, unconfirmed: undefined };
+      return { status: state.status, confirmed: { revision, data: next, deleted: operation === 'delete', incarnation: c.incarnation } };
     }
   }
 }

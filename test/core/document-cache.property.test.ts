@@ -196,7 +196,7 @@ function endLeftovers(): void {
 
 async function runWithRestarts(commands: RestartCommand[]): Promise<void> {
   endLeftovers();
-  const server = new FakeServer();
+  const server = new FakeServer({ history: true });
   await server.store.create('p', 'doc', INITIAL);
   const factory = new IDBFactory();
   const locks = new TestLocks();

@@ -70,24 +70,24 @@ describe('document state', () => {
 
   it('change: applies the next revision only (diff or whole data), and a delete', () => {
     const r = ready(1, { a: 1, b: { c: 1 } });
-    expect(reduce(r, { type: 'change', change: { revision: 3, operation: 'merge', diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } })).toBe(r);
-    const two = reduce(r, { type: 'change', change: { revision: 2, operation: 'merge', diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } });
+    expect(reduce(r, { type: 'change', change: { revision: 3, operation: 'merge' }, body: { diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } })).toBe(r);
+    const two = reduce(r, { type: 'change', change: { revision: 2, operation: 'merge' }, body: { diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } });
     expect(two.confirmed).toMatchObject({ revision: 2, data: { a: 2, b: { c: 1 } }, incarnation: 'i1' });
     expect(two.confirmed!.data.b).toBe(r.confirmed!.data.b);
     expect(Object.isFrozen(two.confirmed!.data)).toBe(true);
-    const three = reduce(two, { type: 'change', change: { revision: 3, operation: 'replace', data: { z: 1 } } });
+    const three = reduce(two, { type: 'change', change: { revision: 3, operation: 'replace' }, body: { data: { z: 1 } } });
     expect(three.confirmed!.data).toEqual({ z: 1 });
-    const gone = reduce(three, { type: 'change', change: { revision: 4, operation: 'delete' } });
+    const gone = reduce(three, { type: 'change', change: { revision: 4, operation: 'delete' }, body: {} });
     expect(gone.confirmed).toMatchObject({ revision: 4, deleted: true });
   });
 
   it('change: nothing to apply it to without a confirmed state', () => {
-    expect(reduce(INITIAL, { type: 'change', change: { revision: 1, operation: 'create', data: {} } })).toBe(INITIAL);
+    expect(reduce(INITIAL, { type: 'change', change: { revision: 1, operation: 'create' }, body: { data: {} } })).toBe(INITIAL);
   });
 
   it('change: a diff that does not fit throws, so the entry fetches the truth', () => {
     const r = ready(1, { a: 1 });
-    expect(() => reduce(r, { type: 'change', change: { revision: 2, operation: 'merge', diff: { added: {}, removed: {}, changed: { 'a.b.c': { from: 1, to: 2 } } } } })).toThrow();
+    expect(() => reduce(r, { type: 'change', change: { revision: 2, operation: 'merge' }, body: { diff: { added: {}, removed: {}, changed: { 'a.b.c': { from: 1, to: 2 } } } } })).toThrow();
   });
 
   it('drop: forgets the confirmed state, to not-found, error or loading', () => {

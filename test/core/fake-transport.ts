@@ -41,10 +41,15 @@ export interface Committed {
 export class FakeServer {
   #store: Store;
   private readonly transports: FakeTransport[] = [];
-  /** Every write committed, by every store this server had (restarts included), in order. */
+  /**
+   * Every write committed, by every store this server had (restarts included), in order; kept
+   * only when asked for (`{ history: true }`): each holds a copy of the document.
+   */
   readonly committed: Committed[] = [];
+  readonly #history: boolean;
 
-  constructor() {
+  constructor(options: { history?: boolean } = {}) {
+    this.#history = options.history ?? false;
     this.#store = this.#fresh();
   }
 
@@ -85,7 +90,7 @@ export class FakeServer {
     const store = createMemoryStore();
     store.onEvent((e) => {
       if (store !== this.#store) return;
-      this.committed.push({ metadata: { ...e.metadata }, data: structuredClone(e.data()) });
+      if (this.#history) this.committed.push({ metadata: { ...e.metadata }, data: structuredClone(e.data()) });
       const frames = new EventFrames(e);
       const event = (JSON.parse(frames.frame('diff').toString()) as { event: SyncEvent }).event;
       for (const t of this.transports) t.offer(event);
