@@ -78,30 +78,13 @@ async function run(commands: Command[]): Promise<void> {
         await server.store.mutate('p', 'doc', [{ op: 'increment', path: cmd.field, value: cmd.by }]);
         break;
       case 'process':
-        await t!.process();
-        break;
       case 'answer':
-        t!.answer();
-        break;
-      case 'deliver': {
-        const e = t!.inbox[0];
-        if (e && t!.deliver()) delivered[cmd.c]!.push(e);
-        break;
-      }
+      case 'deliver':
       case 'drop':
-        if (t!.inbox.shift()) lossy.add(cmd.c);
-        break;
-      case 'duplicate': {
-        const seen = delivered[cmd.c]!;
-        if (seen.length) t!.redeliver(seen[seen.length - 1]!);
-        break;
-      }
+      case 'duplicate':
       case 'disconnect':
-        t!.disconnect();
-        lossy.delete(cmd.c);
-        break;
       case 'reconnect':
-        t!.reconnect();
+        await network(t!, cmd, delivered[cmd.c]!, lossy);
         break;
     }
     await settle();
@@ -124,6 +107,41 @@ async function run(commands: Command[]): Promise<void> {
   for (const entry of entries) {
     expect(entry.getSnapshot()).toMatchObject({ status: 'ready', pending: 0, revision: truth.revision });
     expect(entry.getSnapshot().data).toEqual(truth.data);
+  }
+}
+
+/** The network commands both properties share, on client `cmd.c`'s connection `t`. */
+async function network(
+  t: FakeTransport,
+  cmd: { kind: 'process' | 'answer' | 'deliver' | 'drop' | 'duplicate' | 'disconnect' | 'reconnect'; c: number },
+  delivered: SyncEvent[],
+  lossy: Set<number>,
+): Promise<void> {
+  switch (cmd.kind) {
+    case 'process':
+      await t.process();
+      break;
+    case 'answer':
+      t.answer();
+      break;
+    case 'deliver': {
+      const e = t.inbox[0];
+      if (e && t.deliver()) delivered.push(e);
+      break;
+    }
+    case 'drop':
+      if (t.inbox.shift()) lossy.add(cmd.c);
+      break;
+    case 'duplicate':
+      if (delivered.length) t.redeliver(delivered[delivered.length - 1]!);
+      break;
+    case 'disconnect':
+      t.disconnect();
+      lossy.delete(cmd.c);
+      break;
+    case 'reconnect':
+      t.reconnect();
+      break;
   }
 }
 
@@ -285,30 +303,13 @@ async function runWithRestarts(commands: RestartCommand[]): Promise<void> {
         await server.store.mutate('p', 'doc', [{ op: 'increment', path: cmd.field, value: cmd.by }]).catch(() => {});
         break;
       case 'process':
-        await t!.process();
-        break;
       case 'answer':
-        t!.answer();
-        break;
-      case 'deliver': {
-        const e = t!.inbox[0];
-        if (e && t!.deliver()) page!.delivered.push(e);
-        break;
-      }
+      case 'deliver':
       case 'drop':
-        if (t!.inbox.shift()) lossy.add(cmd.c);
-        break;
-      case 'duplicate': {
-        const seen = page!.delivered;
-        if (seen.length) t!.redeliver(seen[seen.length - 1]!);
-        break;
-      }
+      case 'duplicate':
       case 'disconnect':
-        t!.disconnect();
-        lossy.delete(cmd.c);
-        break;
       case 'reconnect':
-        t!.reconnect();
+        await network(t!, cmd, page!.delivered, lossy);
         break;
       case 'restart':
         server.restart();
