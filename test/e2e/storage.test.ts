@@ -11,19 +11,17 @@
  * applies a mutation id once). Screenshots of a failing test's pages go to test-results/e2e/.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, createRelay } from '../../server/index.js';
-import { type TokenServer, startTokenServer } from '../../server/dev/token-server.js';
+import type { TokenServer } from '../../server/dev/token-server.js';
 import { SECRET } from '../helpers/auth.js';
 import { deleteKeys, freshPrefix, redisUrl } from '../helpers/relay.js';
-import { ensureChromium, launchChromium } from './chromium.js';
-import { serveStatic } from './static-server.js';
-import { RESULTS, buildStorybook, pageTracker, storyPageUrl } from './storybook.js';
+import { type Harness, openHarness, pageTracker, storyPageUrl } from './storybook.js';
 
 const STORY = 'demos-offline-and-catch-up--default';
 /** The IndexedDB storage of each client of the story (its `storage` names) and its database. */
@@ -41,19 +39,15 @@ let tokens: TokenServer;
 const relays: RestartableRelay[] = [];
 const { track, withScreenshots } = pageTracker();
 
+let harness: Harness | undefined;
+
 beforeAll(async () => {
-  ensureChromium();
-  buildStorybook(outDir);
-  storybook = await serveStatic(outDir);
-  tokens = await startTokenServer({ secret: SECRET, port: 0 });
-  browser = await launchChromium();
-  mkdirSync(RESULTS, { recursive: true });
+  harness = await openHarness(outDir);
+  ({ browser, storybook, tokens } = harness);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await storybook?.close();
-  await tokens?.close();
+  await harness?.close();
   for (const relay of relays) await relay.stop();
   rmSync(outDir, { recursive: true, force: true });
 });

@@ -4,7 +4,7 @@
  * `npm start`), driven in Debian's Chromium. Each test saves a screenshot of its pages when it
  * fails (test-results/e2e/).
  */
-import { mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { readFileSync, copyFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,9 +12,7 @@ import type { Relay } from '../../server/index.js';
 import { type TokenServer, startTokenServer } from '../../server/dev/token-server.js';
 import { SECRET } from '../helpers/auth.js';
 import { startRelay } from '../helpers/relay.js';
-import { ensureChromium, launchChromium } from './chromium.js';
-import { serveStatic } from './static-server.js';
-import { RESULTS, buildStorybook, pageTracker, storyPageUrl } from './storybook.js';
+import { type Harness, RESULTS, openHarness, pageTracker, storyPageUrl } from './storybook.js';
 
 let browser: Browser;
 let storybook: { url: string; close: () => Promise<void> };
@@ -22,22 +20,16 @@ let relay: Relay;
 let tokens: TokenServer;
 const { track, withScreenshots } = pageTracker();
 
+let harness: Harness | undefined;
+
 beforeAll(async () => {
-  ensureChromium();
   // The static Storybook is built by the test itself, so it always shows the current stories.
-  buildStorybook('storybook-static');
-  storybook = await serveStatic(`${process.cwd()}/storybook-static`);
+  harness = await openHarness(`${process.cwd()}/storybook-static`);
+  ({ browser, storybook, tokens } = harness);
   relay = await startRelay('redis', { auth: { secret: SECRET } });
-  tokens = await startTokenServer({ secret: SECRET, port: 0 });
-  browser = await launchChromium();
-  mkdirSync(RESULTS, { recursive: true });
 }, 300_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await storybook?.close();
-  await tokens?.close();
-});
+afterAll(() => harness?.close());
 
 /** A story's page URL, with the test relay, its token endpoint (unless told another) and a document id. */
 function storyUrl(storyId: string, doc: string, tokenUrl = tokens.url): string {

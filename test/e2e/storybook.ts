@@ -4,7 +4,12 @@
  * it fails.
  */
 import { execFileSync } from 'node:child_process';
-import type { Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { type TokenServer, startTokenServer } from '../../server/dev/token-server.js';
+import { SECRET } from '../helpers/auth.js';
+import { ensureChromium, launchChromium } from './chromium.js';
+import { serveStatic } from './static-server.js';
 
 /** Where failing tests leave screenshots of their pages. */
 export const RESULTS = 'test-results/e2e';
@@ -15,6 +20,35 @@ export const RESULTS = 'test-results/e2e';
  */
 export function buildStorybook(outDir: string): void {
   execFileSync('npx', ['storybook', 'build', '-c', 'stories/.storybook', '-o', outDir, '--quiet'], { stdio: 'pipe' });
+}
+
+/** What a browser test file runs against: its Storybook served locally, the dev token endpoint, Chromium. */
+export interface Harness {
+  storybook: { url: string; close: () => Promise<void> };
+  tokens: TokenServer;
+  browser: Browser;
+  /** Closes all three. */
+  close(): Promise<void>;
+}
+
+/** Builds the Storybook into `outDir`, serves it, and starts the token endpoint and Chromium. */
+export async function openHarness(outDir: string): Promise<Harness> {
+  ensureChromium();
+  buildStorybook(outDir);
+  const storybook = await serveStatic(outDir);
+  const tokens = await startTokenServer({ secret: SECRET, port: 0 });
+  const browser = await launchChromium();
+  mkdirSync(RESULTS, { recursive: true });
+  return {
+    storybook,
+    tokens,
+    browser,
+    close: async () => {
+      await browser.close();
+      await storybook.close();
+      await tokens.close();
+    },
+  };
 }
 
 /** A story's page (the bare iframe, no Storybook UI) with `params` in its query (relay, tokens, doc). */
