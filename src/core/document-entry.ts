@@ -430,7 +430,7 @@ export class DocumentEntry {
     }
     this.#catchingUp = true;
     this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })
-      .then((result) => this.#applyCatchUp(result as CatchUpResult))
+      .then((result) => this.#applyCatchUp(result as CatchUpResult, c.revision))
       .catch((err: unknown) => this.#catchUpFailed(asSyncError(err), c.incarnation))
       .finally(() => {
         this.#catchingUp = false;
@@ -451,11 +451,15 @@ export class DocumentEntry {
     if (this.#create) this.#reload(this.#create);
   }
 
-  #applyCatchUp(result: CatchUpResult): void {
+  /** A catch-up's answer, to a question about what came after revision `since`. */
+  #applyCatchUp(result: CatchUpResult, since: number): void {
     this.#batch(() => {
       if ('snapshot' in result) {
         this.activity.add('catch-up', { revision: result.revision });
-        this.#confirmFromRelay({ revision: result.revision, data: result.snapshot as JsonObject, deleted: result.deleted, incarnation: result.incarnation });
+        // A snapshot behind what we asked about is the relay's state now, behind ours (its
+        // Redis restored from an older copy): it replaces ours, which the relay no longer has.
+        const { revision, deleted, incarnation } = result;
+        this.#confirmFromRelay({ revision, data: result.snapshot as JsonObject, deleted, incarnation, behind: revision < since });
       } else {
         const c = this.#state.confirmed!;
         this.activity.add('catch-up', { changes: result.changes.length, since: c.revision });
@@ -471,7 +475,7 @@ export class DocumentEntry {
     // At least once: the conflict may be with another creation of the document, whose revision says nothing.
     for (let tries = 0, c; tries < 5 && (c = this.#state.confirmed) && (tries === 0 || c.revision < revision); tries++) {
       try {
-        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult);
+        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult, c.revision);
       } catch (err) {
         return this.#catchUpFailed(asSyncError(err), c.incarnation);
       }

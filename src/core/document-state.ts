@@ -34,6 +34,8 @@ export interface Snapshot {
   incarnation?: string | undefined;
   /** It comes from storage, not the relay. */
   unconfirmed?: boolean;
+  /** The relay's state now, behind what is shown (its data went back): replaces it all the same. */
+  behind?: boolean;
 }
 
 /** One write as events and catch-up answers describe it. */
@@ -77,7 +79,7 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       // An older (or the same) revision of this incarnation says nothing new: unless what is
       // shown came from storage, which the relay's word replaces whatever its revision (the
       // relay may be behind what was saved: its Redis restored from an older copy).
-      if (c && !other && (s.unconfirmed || (!state.unconfirmed && s.revision <= c.revision))) return state;
+      if (c && !other && !s.behind && (s.unconfirmed || (!state.unconfirmed && s.revision <= c.revision))) return state;
       const data = other ? (s.data as JsonObject) : replaceEqualDeep(c?.data, s.data as JsonObject);
       return { status: 'loading', confirmed: { revision: s.revision, data, deleted: s.deleted, incarnation: s.incarnation ?? c?.incarnation }, unconfirmed: s.unconfirmed };
     }

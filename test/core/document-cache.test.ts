@@ -318,6 +318,24 @@ describe('document cache', () => {
     expect(await failure(server.store.get('doc', 'gone'))).toMatchObject({ code: 'not_found' });
   });
 
+  it("a catch-up answered with a snapshot behind what the entry shows (the relay's data went back) is taken as it is", async () => {
+    const { server, t, snap } = await setup({ a: 1 });
+    await server.store.merge('doc', 'd1', { a: 2 });
+    await server.store.merge('doc', 'd1', { a: 3 });
+    await drain(t);
+    expect(snap()).toMatchObject({ revision: 3, data: { a: 3 } });
+    const { incarnation } = await server.store.get('doc', 'd1');
+    t.disconnect();
+    t.reconnect();
+    await eventually(() => t.outbox.some((c) => c.message.type === 'catchup'), 2000, 'the catch-up');
+    const call = t.outbox.splice(t.outbox.findIndex((c) => c.message.type === 'catchup'), 1)[0]!;
+    expect(call.message).toMatchObject({ since: 3, incarnation });
+    // The relay's Redis was restored from an older copy: it is at revision 1 again.
+    call.resolve({ revision: 1, deleted: false, incarnation, snapshot: { a: 1 } });
+    await settle();
+    expect(snap()).toMatchObject({ status: 'ready', revision: 1, data: { a: 1 } });
+  });
+
   it('a write that timed out goes again with its mutation id and is applied once, even when the first try landed', async () => {
     const { server, t, actions, snap } = await setup({ a: 1 });
     const w = actions.mutate({ a: increment(1) });

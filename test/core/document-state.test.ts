@@ -68,6 +68,13 @@ describe('document state', () => {
     expect(reduce(dropped, { type: 'snapshot', snapshot: saved })).toBe(dropped);
   });
 
+  it("a relay behind what is shown (its data went back) replaces it when it says so; an older answer that does not stays ignored", () => {
+    const r = ready(5, { n: 5 });
+    expect(reduce(r, { type: 'snapshot', snapshot: { revision: 2, data: { n: 2 }, deleted: false, incarnation: 'i1' } })).toBe(r);
+    const back = reduce(r, { type: 'snapshot', snapshot: { revision: 2, data: { n: 2 }, deleted: false, incarnation: 'i1', behind: true } });
+    expect(back.confirmed).toEqual({ revision: 2, data: { n: 2 }, deleted: false, incarnation: 'i1' });
+  });
+
   it('change: applies the next revision only (diff or whole data), and a delete', () => {
     const r = ready(1, { a: 1, b: { c: 1 } });
     expect(reduce(r, { type: 'change', change: { revision: 3, operation: 'merge' }, body: { diff: { added: {}, removed: {}, changed: { a: { from: 1, to: 2 } } } } })).toBe(r);
