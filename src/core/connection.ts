@@ -67,6 +67,9 @@ export interface ConnectionHooks {
   refused(err: SyncError): void;
 }
 
+/** How a message about an unreachable relay starts (the cause, when known, follows a colon). */
+export const cannotReach = (url: string): string => `cannot reach the relay at ${url}`;
+
 /**
  * The error of a dial that failed: the URL, and the cause when the socket gives one. Node's `ws`
  * hands partysocket the socket's Error (with its `code`); browsers' WebSocket never says why.
@@ -78,7 +81,7 @@ function unreachable(url: string, cause?: { code?: string; message?: string }): 
       : cause?.message === 'TIMEOUT' // partysocket's: no open within connectionTimeout
         ? 'no answer within 5 s'
         : cause?.message || 'the WebSocket failed (browsers give no cause)';
-  return new SyncError('unavailable', `cannot reach the relay at ${url}: ${why}`);
+  return new SyncError('unavailable', `${cannotReach(url)}: ${why}`);
 }
 
 /** A connection to one relay. */

@@ -90,7 +90,7 @@ export class DocumentCache {
         entry.ensureActive();
         // Nobody awaits it: its outcome shows in the document, the devtools panel and onError.
         const settle = { resolve: () => {}, reject: () => {} };
-        entry.enqueue(pendingMutation(entry, w.kind, { ...w }, settle), true);
+        entry.enqueue(pendingMutation(entry, w.kind, w, settle), true);
       }
     }, () => {});
   }

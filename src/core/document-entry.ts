@@ -15,7 +15,7 @@ import {
 } from '../protocol/index.js';
 import { ActivityLog } from './activity-log.js';
 import type { DocumentTransport } from './document-transport.js';
-import { type Change, type EntryAction, type EntryState, type Snapshot, INITIAL, reduce } from './document-state.js';
+import { type Change, type Confirmed, type EntryAction, type EntryState, type Snapshot, INITIAL, otherIncarnation, reduce } from './document-state.js';
 import type { DocumentSnapshot, WriteFailure } from './document-snapshot.js';
 import { callSafely } from './emitter.js';
 import type { PendingMutation } from './pending-mutation.js';
@@ -104,9 +104,8 @@ export class DocumentEntry {
       reach: (revision) => this.#reach(revision),
       note: (p, what, err) => {
         this.activity.add(what, { write: p.kind, mutationId: p.mutationId, revision: what === 'retry' ? err.revision : undefined, error: err.code });
-        if (what === 'rollback') this.#failed(p, err);
-      },
-      failed: (_p, err) => {
+        if (what !== 'rollback') return;
+        this.#failed(p, err);
         // The relay knows a newer revision than we do (its event was lost), or another
         // incarnation, or none, or the write may have landed: find out what it has.
         if (err.code === 'conflict' || err.code === 'timeout' || (err.code === 'not_found' && !this.#state.confirmed?.deleted)) this.#catchUp();
@@ -228,8 +227,8 @@ export class DocumentEntry {
         else if (!this.#loading) void this.#load();
       }
     });
-    // (nor after an event: held for the load, it may be of another creation of the document,
-    // which the copy would stand before)
+    // Storage's copy shows only while nothing came from the relay: an event held for the load
+    // may be of another creation of the document, which the copy would stand before.
     void this.#storage?.loadDocument(this.service, this.id).then((saved) => saved && !this.#heard && this.#dispatch({ type: 'snapshot', snapshot: { ...saved, deleted: false, unconfirmed: true } }));
     void this.#load();
   }
@@ -248,7 +247,6 @@ export class DocumentEntry {
   #reload(create?: JsonObject): void {
     this.#startLoading();
     this.#dispatch({ type: 'load' });
-    this.#changed();
     if (!this.#loading) void this.#load(create);
   }
 
@@ -275,21 +273,18 @@ export class DocumentEntry {
         if (e.code !== 'not_found' || create || (had && !this.#state.unconfirmed)) this.#fail('error', e);
         // The id exists but reads as missing: soft-deleted, which is final (creating it again conflicts).
         else if (taken !== undefined) this.#confirmFromRelay({ revision: taken, data: {}, deleted: true, incarnation: undefined });
-        else if (had) {
-          // Shown from storage, and gone from the relay: dropped (and created again, with create data).
-          this.#drop('not-found', e, this.#gone());
+        // Missing: shown from storage only (dropped), or nothing shown and no create event held.
+        else if (had || !this.#fromCreateEvent()) {
+          if (had) this.#drop('not-found', e, this.#gone());
           if (this.#create) {
-            create = this.#create;
+            create = this.#create; // created again, with create data
             continue;
           }
-        } else if (!this.#fromCreateEvent()) {
-          if (this.#create) {
-            create = this.#create;
-            continue;
+          if (!had) {
+            // Nothing to show, nor to keep: a copy storage still has is of a document the relay lost.
+            void this.#storage?.removeDocument(this.service, this.id);
+            this.#fail('not-found', e);
           }
-          // Nothing to show, nor to keep: a copy storage still has is of a document the relay lost.
-          void this.#storage?.removeDocument(this.service, this.id);
-          this.#fail('not-found', e);
         }
       }
       break;
@@ -300,14 +295,13 @@ export class DocumentEntry {
 
   /** A full state from the relay: one of another incarnation replaces everything, writes included. */
   #confirmFromRelay(snapshot: Snapshot): void {
-    const c = this.#state.confirmed;
-    if (c?.incarnation !== undefined && snapshot.incarnation !== undefined && c.incarnation !== snapshot.incarnation) {
-      const err = this.#recreated();
-      this.activity.add('dropped', { error: err.message });
-      this.#rejectWrites(err, snapshot.incarnation);
-      this.#early.clear();
-    }
-    this.#dispatch({ type: 'snapshot', snapshot });
+    this.#batch(() => {
+      if (otherIncarnation(this.#state.confirmed, snapshot.incarnation)) {
+        const err = this.#recreated();
+        this.#drop('loading', err, err, snapshot.incarnation);
+      }
+      this.#dispatch({ type: 'snapshot', snapshot });
+    });
   }
 
   /**
@@ -358,8 +352,7 @@ export class DocumentEntry {
     this.#batch(() => {
       this.#heard = true;
       const { revision, operation, incarnation } = event.metadata;
-      const c = this.#state.confirmed;
-      if (c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation) {
+      if (otherIncarnation(this.#state.confirmed, incarnation)) {
         // Another creation of this document: what we hold is of the one before. Its create event
         // brings the new one; any other event means loading it.
         const err = this.#recreated();
@@ -429,16 +422,24 @@ export class DocumentEntry {
       return;
     }
     this.#catchingUp = true;
-    this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })
-      .then((result) => this.#applyCatchUp(result as CatchUpResult, c.revision))
-      .catch((err: unknown) => this.#catchUpFailed(asSyncError(err), c.incarnation))
-      .finally(() => {
-        this.#catchingUp = false;
-        if (this.#catchUpAgain) {
-          this.#catchUpAgain = false;
-          this.#catchUp();
-        }
-      });
+    void this.#fetchMissed(c).finally(() => {
+      this.#catchingUp = false;
+      if (this.#catchUpAgain) {
+        this.#catchUpAgain = false;
+        this.#catchUp();
+      }
+    });
+  }
+
+  /** Asks what came after `c` (naming its incarnation) and applies the answer; false when that failed. */
+  async #fetchMissed(c: Confirmed): Promise<boolean> {
+    try {
+      this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult, c.revision);
+      return true;
+    } catch (err) {
+      this.#catchUpFailed(asSyncError(err), c.incarnation);
+      return false;
+    }
   }
 
   /** A catch-up answering `not_found`: the relay lost the document (a soft delete still answers). */
@@ -474,11 +475,7 @@ export class DocumentEntry {
   async #reach(revision: number): Promise<void> {
     // At least once: the conflict may be with another creation of the document, whose revision says nothing.
     for (let tries = 0, c; tries < 5 && (c = this.#state.confirmed) && (tries === 0 || c.revision < revision); tries++) {
-      try {
-        this.#applyCatchUp((await this.#ask({ type: 'catchup', since: c.revision, incarnation: c.incarnation })) as CatchUpResult, c.revision);
-      } catch (err) {
-        return this.#catchUpFailed(asSyncError(err), c.incarnation);
-      }
+      if (!(await this.#fetchMissed(c))) return;
     }
   }
 

@@ -57,6 +57,11 @@ export type EntryAction =
   /** What the entry had is no longer true (lost by the relay, or no longer readable). */
   | { type: 'drop'; status: 'loading' | 'not-found' | 'error'; error?: SyncError | undefined };
 
+/** Whether `incarnation` is another creation of the document than the confirmed state's (unknown on either side: not). */
+export function otherIncarnation(c: Confirmed | undefined, incarnation: string | undefined): boolean {
+  return c?.incarnation !== undefined && incarnation !== undefined && incarnation !== c.incarnation;
+}
+
 /** The first state of an entry. */
 export const INITIAL: EntryState = { status: 'loading' };
 
@@ -75,7 +80,7 @@ export function reduce(state: EntryState, action: EntryAction): EntryState {
       // Storage only stands in until the relay's first word: it never replaces anything the
       // relay said (a state of any incarnation, that there is none, a drop), only the start.
       if (s.unconfirmed && state !== INITIAL) return state;
-      const other = c !== undefined && s.incarnation !== undefined && c.incarnation !== undefined && s.incarnation !== c.incarnation;
+      const other = otherIncarnation(c, s.incarnation);
       // An older (or the same) revision of this incarnation says nothing new: unless what is
       // shown came from storage, which the relay's word replaces whatever its revision (the
       // relay may be behind what was saved: its Redis restored from an older copy).

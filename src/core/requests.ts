@@ -7,7 +7,7 @@
  */
 import { type ClientMessage, type ErrorMessage, type ResultMessage, SyncError } from '../protocol/index.js';
 import { isResultOf } from '../protocol/check-server-message.js';
-import type { Connection, RequestOptions, WithoutRid } from './connection.js';
+import { type Connection, type RequestOptions, type WithoutRid, cannotReach } from './connection.js';
 
 type Result = ResultMessage['result'];
 
@@ -94,7 +94,7 @@ export class Requests {
       this.#pending.delete(rid);
       const { connection } = this;
       // With the last connection error, told once (without repeating the URL).
-      const reach = `cannot reach the relay at ${connection.url}`;
+      const reach = cannotReach(connection.url);
       const why = connection.error?.message.replace(`${reach}: `, '');
       p.reject(
         p.sent && connection.status === 'open'

@@ -19,10 +19,11 @@ export interface WriteHost {
   acked(p: PendingMutation, doc: SyncDocument | undefined): void;
   /** Catches up until the confirmed revision is at least `revision` (before an `update` re-runs). */
   reach(revision: number): Promise<void>;
-  /** A write is retried, or left the queue refused (rejected already): for the log and `onError` listeners. */
+  /**
+   * A write is retried, or left the queue refused (rejected already): for the log, `onError`
+   * listeners, and the document, which the relay's error may say moved on.
+   */
   note(p: PendingMutation, what: 'retry' | 'rollback', err: SyncError): void;
-  /** A write failed for good; the relay's error may say the document moved on. */
-  failed(p: PendingMutation, err: SyncError): void;
   /** The visible state may have changed. */
   changed(): void;
 }
@@ -61,11 +62,10 @@ export class WriteQueue {
     this.pump();
   }
 
-  /** Takes a write out; true when it was there. */
-  remove(p: PendingMutation | undefined): boolean {
+  /** Takes a write out (when it is there). */
+  remove(p: PendingMutation | undefined): void {
     const i = p ? this.items.indexOf(p) : -1;
     if (i >= 0) this.items.splice(i, 1);
-    return i >= 0;
   }
 
   /** Our own write came back as an event: it is part of the confirmed state now. */
@@ -142,7 +142,6 @@ export class WriteQueue {
     }
     this.#inflight = undefined;
     this.#rollback(p, err);
-    this.host.failed(p, err);
     this.pump();
   }
 
