@@ -17,6 +17,7 @@ import { type Origin, openPage, rawRecords, savedWrites } from '../helpers/pages
 import { openReader, outcome } from '../helpers/reader.js';
 import { connect, eventually, opened, startRelay } from '../helpers/relay.js';
 import { TestLocks } from '../storage/locks.js';
+import { settle } from './fake-transport.js';
 
 const SERVICE = 'counter';
 type Counter = { n: number; m?: number; note?: string };
@@ -339,8 +340,22 @@ describe('a storage slower than the relay', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     let asked = 0;
-    const wrap = (s: Storage): Storage => ({ ...s, loadDocument: (service, id) => (asked++, held.then(() => s.loadDocument(service, id))) });
-    return { wrap, release, asked: () => asked };
+    let loaded: Promise<unknown> = Promise.resolve();
+    const wrap = (s: Storage): Storage => ({
+      ...s,
+      loadDocument: (service, id) => {
+        asked++;
+        const answer = held.then(() => s.loadDocument(service, id));
+        loaded = answer;
+        return answer;
+      },
+    });
+    /** Resolves once the held load has answered and what the entry does with it has run. */
+    const settled = async () => {
+      await loaded;
+      await settle();
+    };
+    return { wrap, release, asked: () => asked, settled };
   }
 
   /** Page 1 on a relay of its own reads a document (saved); the page goes away and the relay restarts empty. */
@@ -376,7 +391,7 @@ describe('a storage slower than the relay', () => {
     await eventually(() => r2.snap().status === 'ready', 5000, 'the relay to answer');
     expect(slow.asked()).toBe(1);
     slow.release();
-    await new Promise((r) => setTimeout(r, 50)); // the saved state has loaded by now
+    await slow.settled(); // the saved state has loaded
     expect(r2.snap()).toMatchObject({ status: 'ready', revision: 2, data: { n: 2 }, unconfirmed: false });
   });
 
@@ -390,9 +405,9 @@ describe('a storage slower than the relay', () => {
     const r2 = openReader<Counter>(second.client, SERVICE, id);
     await eventually(() => r2.snap().status === 'ready', 5000, 'the relay to answer');
     expect(r2.snap()).toMatchObject({ revision: 1, data: { n: 100, note: 'new' }, unconfirmed: false });
+    expect(slow.asked()).toBe(1);
     slow.release();
-    await eventually(() => slow.asked() === 1, 5000, 'storage to be asked');
-    await new Promise((r) => setTimeout(r, 50)); // the saved state has loaded by now
+    await slow.settled(); // the saved state has loaded
     expect(r2.snap()).toMatchObject({ status: 'ready', revision: 1, data: { n: 100, note: 'new' }, unconfirmed: false });
     // Writes go to the new document.
     expect(await r2.actions.merge({ note: 'newer' })).toMatchObject({ revision: 2, incarnation: fresh.incarnation });
@@ -405,9 +420,9 @@ describe('a storage slower than the relay', () => {
     const second = openPage(after, origin, {}, slow.wrap);
     const r2 = openReader<Counter>(second.client, SERVICE, id);
     await eventually(() => r2.snap().status === 'not-found', 5000, 'the relay to answer');
+    expect(slow.asked()).toBe(1);
     slow.release();
-    await eventually(() => slow.asked() === 1, 5000, 'storage to be asked');
-    await new Promise((r) => setTimeout(r, 50)); // the saved state has loaded by now
+    await slow.settled(); // the saved state has loaded
     expect(r2.snap()).toMatchObject({ status: 'not-found', data: undefined, revision: undefined, error: { code: 'not_found' } });
     const other = await opened(connect(after));
     await expect(other.sync.get(SERVICE, id)).rejects.toMatchObject({ code: 'not_found' });

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Relay, createRelay } from '../../server/index.js';
 import type { TokenServer } from '../../server/dev/token-server.js';
 import { SECRET } from '../helpers/auth.js';
-import { deleteKeys, freshPrefix, redisUrl } from '../helpers/relay.js';
+import { deleteKeys, freshPrefix, keysUnder, redisUrl } from '../helpers/relay.js';
 import { type Harness, openHarness, pageTracker, storyPageUrl } from './storybook.js';
 
 const STORY = 'demos-offline-and-catch-up--default';
@@ -388,15 +388,8 @@ describe('storage across reloads, in a real browser', () => {
 
 /** Every key under `prefix` (only those) as DUMP gives it, to RESTORE later. */
 async function dumpKeys(redis: Redis, prefix: string): Promise<Array<[string, Buffer]>> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found.filter((k) => k.startsWith(prefix)));
-  } while (cursor !== '0');
   const dumped: Array<[string, Buffer]> = [];
-  for (const key of keys) {
+  for (const key of await keysUnder(redis, prefix)) {
     const value = await redis.dumpBuffer(key);
     if (value) dumped.push([key, value]);
   }

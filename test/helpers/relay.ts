@@ -63,16 +63,21 @@ export async function opened(client: RealtimeClient): Promise<RealtimeClient> {
   return client;
 }
 
-/** Every key under `prefix` in `redis` (only those: other test files share the Redis), deleted; returns how many. */
-export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+/** Every key under `prefix` in `redis`, and only those (other test files share the Redis). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
   let cursor = '0';
-  let deleted = 0;
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
     cursor = next;
     // Only keys of this prefix, even if a pattern character in it matched more.
-    const own = keys.filter((k) => k.startsWith(prefix));
-    if (own.length > 0) deleted += await redis.del(...own);
+    keys.push(...found.filter((k) => k.startsWith(prefix)));
   } while (cursor !== '0');
-  return deleted;
+  return keys;
+}
+
+/** Every key under `prefix` in `redis` (only those), deleted; returns how many. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  const own = await keysUnder(redis, prefix);
+  return own.length > 0 ? redis.del(...own) : 0;
 }

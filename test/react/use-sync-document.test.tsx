@@ -12,6 +12,7 @@ import { type DocumentCacheOptions, RealtimeProvider, type UseSyncDocumentOption
 import { documentCache } from '../../src/core/document-cache.js';
 import type { Relay } from '../../server/index.js';
 import { STORES, connect, freshPrefix, opened, startRelay } from '../helpers/relay.js';
+import { outcome } from '../helpers/reader.js';
 import {
   DocView,
   ErrorBoundary,
@@ -32,13 +33,6 @@ afterEach(cleanup);
 const SERVICE = 'counter';
 type Counter = { count: number; a?: number; b?: number };
 
-/** Settles a promise into a value or the error it rejected with (for assertions). */
-function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  return p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
 /** Runs `fn` (writes through a handle) inside a synchronous act() and returns what it returned. */
 function inAct<R>(fn: () => R): R {
