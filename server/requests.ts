@@ -38,6 +38,6 @@ export async function runRequest(store: Store, caller: Caller, m: DocumentReques
       await store.delete(m.service, m.id, m);
       return null;
     case 'catchup':
-      return store.changesSince(m.service, m.id, m.since, m.incarnation === undefined ? {} : { incarnation: m.incarnation });
+      return store.changesSince(m.service, m.id, m.since, m);
   }
 }

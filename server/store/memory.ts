@@ -17,7 +17,7 @@ import {
   generateIncarnation,
   mergePatch,
 } from '../../src/protocol/index.js';
-import { documentAt } from './replay.js';
+import { catchUpFrom, documentAt } from './replay.js';
 import { storeEvent } from './store-event.js';
 import { type CatchUpOptions, DEFAULT_STORE_SETTINGS, type Store, type StoreEvent, type StoreSettings, type WriteOptions } from './types.js';
 
@@ -119,15 +119,7 @@ class MemoryStore implements Store {
   async changesSince(service: string, id: string, since: number, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
     const entry = this.docs.get(`${service}\u0000${id}`);
     if (!entry) throw notFound(service, id);
-    const { revision, deleted, incarnation } = entry;
-    // Another incarnation's revisions, or a revision this one never reached (the asker holds a
-    // document the store lost): no change applies to what the asker has, only the snapshot does.
-    if ((opts.incarnation === undefined || opts.incarnation === incarnation) && since <= revision) {
-      if (since === revision) return { revision, deleted, incarnation, changes: [] };
-      const missed = entry.log.filter((c) => c.revision > since);
-      if (missed[0]?.revision === since + 1) return { revision, deleted, incarnation, changes: missed };
-    }
-    return { revision, deleted, incarnation, snapshot: entry.data };
+    return catchUpFrom(entry, since, opts.incarnation, () => entry.log.filter((c) => c.revision > since), () => entry.data);
   }
 
   /** Runs one update of an existing document: replay, checks, then commit. */

@@ -21,7 +21,7 @@ import {
 } from '../../src/protocol/index.js';
 import { documentFromText } from './document-text.js';
 import { notFound, usedByDelete } from './memory.js';
-import { documentAt } from './replay.js';
+import { catchUpFrom, documentAt } from './replay.js';
 import { documentKeys, eventChannel } from './redis-keys.js';
 import { TRANSIENT, UNKNOWN_OUTCOME_LIMIT_MS, WriteOutcomes, relayMutationIds } from './redis-outcome.js';
 import { type RawChange, diffOfChange, toChangeRecord } from './redis-records.js';
@@ -351,14 +351,13 @@ class RedisStore implements Store {
   async changesSince(service: string, id: string, since: number, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
     const { envelope, lines } = await this.read(service, id, true);
     const { rev: revision, deleted, incarnation } = envelope;
-    // Another incarnation's revisions, or a revision this one never reached (the asker holds a
-    // document the store lost): no change applies to what the asker has, only the snapshot does.
-    if ((opts.incarnation === undefined || opts.incarnation === incarnation) && since <= revision) {
-      if (since === revision) return { revision, deleted, incarnation, changes: [] };
-      const missed = parseLog(lines, since).reverse();
-      if (missed[0]?.revision === since + 1) return { revision, deleted, incarnation, changes: missed.map(toChangeRecord) };
-    }
-    return { revision, deleted, incarnation, snapshot: JSON.parse(envelope.dataJson) as JsonObject };
+    return catchUpFrom(
+      { revision, deleted, incarnation },
+      since,
+      opts.incarnation,
+      () => parseLog(lines, since).reverse().map(toChangeRecord),
+      () => JSON.parse(envelope.dataJson) as JsonObject,
+    );
   }
 
   /**

@@ -24,11 +24,8 @@ export interface WriteOptions {
   incarnation?: string;
 }
 
-/** Options of a catch-up. */
-export interface CatchUpOptions {
-  /** The incarnation the asker holds: when the document is another one, the answer is the snapshot. */
-  incarnation?: string;
-}
+/** Options of a catch-up: the incarnation the asker holds (another one is answered with the snapshot). */
+export type CatchUpOptions = Pick<WriteOptions, 'incarnation'>;
 
 export type { StoreEvent } from './store-event.js';
 import type { StoreEvent } from './store-event.js';
